@@ -1,0 +1,1 @@
+int eidgw_gw_placeholder_symbol;
