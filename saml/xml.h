@@ -1,0 +1,62 @@
+/*
+ * xml.h - the one hardened libxml2 entry point of saml/.  Every XML document
+ * that comes from outside (Responses, metadata, decrypted assertions) is
+ * parsed here and nowhere else: no network, no DTD loading, no entity
+ * substitution, any DOCTYPE rejected, bounded size and depth.
+ */
+#ifndef EIDGW_SAML_XML_H
+#define EIDGW_SAML_XML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "core/err.h"
+
+#define SAML_XML_MAX_DEPTH 64
+
+/* Namespace URIs used across saml/. */
+#define SAML_NS_PROTOCOL  "urn:oasis:names:tc:SAML:2.0:protocol"
+#define SAML_NS_ASSERTION "urn:oasis:names:tc:SAML:2.0:assertion"
+#define SAML_NS_METADATA  "urn:oasis:names:tc:SAML:2.0:metadata"
+#define SAML_NS_DSIG      "http://www.w3.org/2000/09/xmldsig#"
+#define SAML_NS_DSIG11    "http://www.w3.org/2009/xmldsig11#"
+#define SAML_NS_XENC      "http://www.w3.org/2001/04/xmlenc#"
+#define SAML_NS_XENC11    "http://www.w3.org/2009/xmlenc11#"
+#define SAML_NS_EIDAS     "http://eidas.europa.eu/saml-extensions"
+#define SAML_NS_XSI       "http://www.w3.org/2001/XMLSchema-instance"
+
+/*
+ * Parses len bytes (at most max_bytes) into a new document the caller frees
+ * with xmlFreeDoc().  Rejects: DOCTYPE, size over max_bytes, nesting deeper
+ * than SAML_XML_MAX_DEPTH, malformed XML, a non-UTF-8 declared encoding.
+ */
+enum eidgw_err saml_xml_parse(const char *data, size_t len, size_t max_bytes,
+    xmlDocPtr *out, struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/* Process-wide libxml2/xmlsec initialisation; call once from the main thread. */
+enum eidgw_err saml_library_init(void) EIDGW_MUST_USE;
+void saml_library_cleanup(void);
+
+/* True when node is an element with this namespace URI and local name. */
+bool saml_xml_is(const xmlNode *node, const char *ns, const char *name);
+/* First element child with ns/name, or NULL; *count (optional) gets how many there are. */
+xmlNodePtr saml_xml_child(const xmlNode *parent, const char *ns, const char *name, int *count);
+
+/*
+ * The whole text content of an element: every text and CDATA child joined,
+ * comments and processing instructions skipped, so that a comment cannot
+ * truncate a value.  Child elements make it fail (returns NULL).  The caller
+ * frees the result with free().  trim: strip XML whitespace at both ends.
+ */
+char *saml_xml_text(const xmlNode *node, bool trim);
+
+/*
+ * The element whose ID-typed attribute (SAML "ID", xmldsig "Id") equals id.
+ * *count gets the number of elements carrying that value in any ID-like
+ * attribute; callers refuse anything but exactly one.
+ */
+xmlNodePtr saml_xml_find_id(xmlDocPtr doc, const char *id, int *count);
+
+#endif
