@@ -77,6 +77,21 @@ enum eidgw_err saml_sig_sign_enveloped(xmlDocPtr doc, xmlNodePtr elem,
     enum eidgw_sig_alg alg, struct eidgw_diag *d) EIDGW_MUST_USE;
 
 /*
+ * Verifies one ds:Signature (sig) in fuller XML-DSig generality, for
+ * interop diagnostics and the published test vectors, NOT for the SAML
+ * message path: every Reference must be same-document ("" or "#id", the id
+ * unique), transforms from { enveloped-signature, exclusive c14n (with
+ * PrefixList), inclusive c14n 1.0, the XPath filter
+ * "not(ancestor-or-self::<ds prefix>:Signature)" }, inclusive c14n as the
+ * default; SignedInfo c14n exclusive or inclusive 1.0 (without comments).
+ * Algorithms, key sizes and the trust rule are exactly those of
+ * saml_sig_verify_enveloped; error codes too.
+ */
+enum eidgw_err saml_sig_verify_generic(xmlDocPtr doc, xmlNodePtr sig,
+    const struct saml_trust *trust, const struct saml_sig_policy *pol,
+    struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
  * Raw signatures in the XML-DSig encoding: ECDSA as r||s (each half padded
  * to the field size), RSA as is.  For the HTTP-Redirect binding's detached
  * query signature.

@@ -44,6 +44,23 @@ enum eidgw_err saml_decrypt(const xmlNode *enc, const struct eidgw_key *const *k
     struct eidgw_diag *d) EIDGW_MUST_USE;
 
 /*
+ * The key-transport / key-agreement half of saml_decrypt: recovers the
+ * content-encryption key of the EncryptedData in enc into cek (wipe it after
+ * use).  Same EncryptedKey lookup and policy as saml_decrypt; the content
+ * algorithm is not checked here.
+ */
+enum eidgw_err saml_enc_recover_key(const xmlNode *enc, const struct eidgw_key *const *keys,
+    size_t nkeys, const struct saml_dec_policy *pol, struct eidgw_buf *cek,
+    struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
+ * The content half: decrypts the EncryptedData in enc (AES-GCM only) with a
+ * known content key and appends the plaintext to plain.
+ */
+enum eidgw_err saml_decrypt_with_key(const xmlNode *enc, const unsigned char *cek,
+    size_t ceklen, struct eidgw_buf *plain, struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
  * Decrypts an EncryptedAssertion in place: the plaintext is parsed with the
  * hardened rules in the namespace context of enc's parent and replaces enc;
  * *assertion gets the new saml:Assertion element (owned by doc).
@@ -54,7 +71,10 @@ enum eidgw_err saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc,
     struct eidgw_diag *d) EIDGW_MUST_USE;
 
 /*
- * Encrypts an element into an EncryptedAssertion for a recipient public key
+ * Encrypts an element into an EncryptedAssertion for a recipient public key.
+ * elem is replaced in the document by the new EncryptedAssertion (and freed);
+ * *encrypted gets that EncryptedAssertion.  The plaintext is elem's inclusive
+ * c14n, so namespaces declared on ancestors travel with it
  * (RSA: xmlenc11 RSA-OAEP SHA-256/MGF1-SHA-256; EC: ECDH-ES + ConcatKDF
  * SHA-256 + kw-aes256) with AES-256-GCM.  Used by tests, the benchmark's
  * identity provider and nothing on the gateway's own path.
