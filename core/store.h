@@ -37,6 +37,11 @@ struct eidgw_store_ops {
 	enum eidgw_err (*del)(struct eidgw_store *s, const char *key);
 	/* EIDGW_OK when the backend can serve requests now. */
 	enum eidgw_err (*ping)(struct eidgw_store *s);
+	/*
+	 * Periodic upkeep from the main thread (drop expired entries, flush);
+	 * may be NULL for backends that expire on their own.
+	 */
+	void (*maintain)(struct eidgw_store *s);
 	void (*destroy)(struct eidgw_store *s);
 };
 

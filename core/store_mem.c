@@ -204,6 +204,7 @@ static const struct eidgw_store_ops mem_ops = {
 	.take = mem_take,
 	.del = mem_del,
 	.ping = mem_ping,
+	.maintain = NULL,
 	.destroy = mem_destroy,
 };
 

@@ -1,1 +1,234 @@
-int main(void) { return 0; }
+/*
+ * main.c - the eidgw daemon: arguments, configuration, start-up, the signal
+ * loop (SIGHUP reloads, SIGTERM/SIGINT drain and stop) and shutdown.
+ *
+ * All signals are blocked before any thread starts and taken synchronously
+ * by the main thread with sigtimedwait(), so no work happens in a signal
+ * handler and worker threads never see a signal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "config.h"
+#include "core/util.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+
+#define EIDGW_VERSION "0.1.0"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: eidgw --config FILE      run the gateway\n"
+	    "       eidgw --check-config FILE validate FILE and everything it names, then exit\n"
+	    "       eidgw --version\n"
+	    "Exit status: 0 success, 1 runtime failure, 2 invalid configuration or usage.\n");
+}
+
+static void
+config_hash_hex(const struct gw_config *cfg, char out[17])
+{
+	eidgw_hex(out, cfg->hash, 8);
+}
+
+static int
+check_config(const char *path)
+{
+	struct gw_config_errors errs = { 0 };
+	struct gw_config *cfg = NULL;
+	char hash[17];
+
+	if (gw_config_load(path, &cfg, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		fprintf(stderr, "%s: configuration invalid (%zu problem%s)\n", path, errs.n,
+		    errs.n == 1 ? "" : "s");
+		gw_config_errors_free(&errs);
+		return 2;
+	}
+	config_hash_hex(cfg, hash);
+	printf("%s: configuration valid: %zu client%s, %zu countr%s, config hash %s\n", path,
+	    cfg->n_clients, cfg->n_clients == 1 ? "" : "s", cfg->n_countries,
+	    cfg->n_countries == 1 ? "y" : "ies", hash);
+	gw_config_unref(cfg);
+	gw_config_errors_free(&errs);
+	return 0;
+}
+
+static void
+log_config_errors(const struct gw_config_errors *errs)
+{
+	char line[16];
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		(void)snprintf(line, sizeof(line), "%d", errs->v[i].line);
+		gw_logkv(LOG_ERR, NULL, "config.error", errs->v[i].reason != NULL ?
+		    errs->v[i].reason : "", "file", errs->v[i].file != NULL ? errs->v[i].file : "",
+		    "line", line, "code", eidgw_err_name(errs->v[i].code), (const char *)NULL);
+	}
+}
+
+static void
+apply_log_settings(const struct gw_config *cfg)
+{
+	gw_log_set_level(cfg->log.level);
+	gw_log_set_journald(cfg->log.sink != NULL && strcmp(cfg->log.sink, "journald") == 0);
+}
+
+static void
+do_reload(struct gw_app *app)
+{
+	struct gw_config_errors errs = { 0 };
+	struct gw_config *cfg;
+	char hash[17];
+
+	gw_log(LOG_NOTICE, NULL, "config.reload", "SIGHUP: reloading %s", app->config_path);
+	if (gw_app_reload(app, &errs) != EIDGW_OK) {
+		log_config_errors(&errs);
+		gw_log(LOG_ERR, NULL, "config.reload_refused",
+		    "new configuration refused (%zu problem%s); still serving the previous one",
+		    errs.n, errs.n == 1 ? "" : "s");
+		gw_config_errors_free(&errs);
+		return;
+	}
+	gw_config_errors_free(&errs);
+	cfg = gw_app_config(app);
+	apply_log_settings(cfg);
+	config_hash_hex(cfg, hash);
+	gw_logkv(LOG_NOTICE, NULL, "config.reloaded", "new configuration in service",
+	    "config_hash", hash, (const char *)NULL);
+	gw_config_unref(cfg);
+}
+
+static int
+run(const char *path)
+{
+	struct gw_config_errors errs = { 0 };
+	struct gw_config *cfg = NULL;
+	struct eidgw_diag d = { 0 };
+	struct gw_app app;
+	const struct gw_route *routes;
+	struct timespec tick = { 1, 0 };
+	sigset_t set;
+	size_t n_routes;
+	char hash[17], port[8];
+	int sig, status = 1;
+	bool app_ready = false;
+
+	/* Block before any thread exists so that every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (gw_config_load(path, &cfg, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		log_config_errors(&errs);
+		gw_log(LOG_CRIT, NULL, "startup.failed", "configuration %s invalid; not starting", path);
+		gw_config_errors_free(&errs);
+		return 2;
+	}
+	gw_config_errors_free(&errs);
+	apply_log_settings(cfg);
+	if (gw_app_init(&app, path, cfg, &d) != EIDGW_OK) {
+		gw_config_unref(cfg);
+		return 1;
+	}
+	app_ready = true;
+	config_hash_hex(cfg, hash);
+	gw_logkv(LOG_NOTICE, NULL, "startup", "eidgw " EIDGW_VERSION " starting",
+	    "config", path, "config_hash", hash, (const char *)NULL);
+
+	if (gw_store_open(cfg, &app.store, &d) != EIDGW_OK) {
+		gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);
+		fprintf(stderr, "eidgw: %s\n", d.reason);
+		goto out;
+	}
+	routes = gw_routes(&n_routes);
+	if (gw_http_start(&app, cfg, routes, n_routes, &app.http, &d) != EIDGW_OK) {
+		gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);
+		fprintf(stderr, "eidgw: %s\n", d.reason);
+		goto out;
+	}
+	(void)snprintf(port, sizeof(port), "%u", gw_http_port(app.http));
+	gw_logkv(LOG_NOTICE, NULL, "startup.listening", "serving", "host",
+	    cfg->server.listen_host, "port", port, "public_url", cfg->server.public_url,
+	    "store", app.store->ops->name, (const char *)NULL);
+
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				gw_app_tick(&app);
+				if (app.store->ops->maintain != NULL)
+					app.store->ops->maintain(app.store);
+				continue;
+			}
+			gw_log(LOG_ERR, NULL, "signal", "sigtimedwait: %s", strerror(errno));
+			break;
+		}
+		if (sig == SIGHUP) {
+			do_reload(&app);
+			continue;
+		}
+		gw_log(LOG_NOTICE, NULL, "shutdown", "%s: draining requests in flight",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+	atomic_store(&app.draining, 1);
+	cfg = gw_app_config(&app);
+	gw_http_stop(app.http, cfg->server.shutdown_grace_s);
+	gw_config_unref(cfg);
+	app.http = NULL;
+	gw_log(LOG_NOTICE, NULL, "shutdown.done", "stopped cleanly");
+	status = 0;
+out:
+	if (app.http != NULL)
+		gw_http_stop(app.http, 0);
+	if (app_ready)
+		gw_app_destroy(&app);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *check = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:t:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 't': check = optarg; break;
+		case 'V': printf("eidgw %s\n", EIDGW_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || (config == NULL) == (check == NULL)) {
+		usage(stderr);
+		return 2;
+	}
+	if (check != NULL)
+		return check_config(check);
+	return run(config);
+}

@@ -1,0 +1,145 @@
+/* app.c - configuration snapshots and reload; see app.h. */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "log.h"
+#include "metrics.h"
+
+enum eidgw_err
+gw_app_init(struct gw_app *app, const char *config_path, struct gw_config *cfg,
+    struct eidgw_diag *d)
+{
+	memset(app, 0, sizeof(*app));
+	if ((app->config_path = strdup(config_path)) == NULL)
+		return EIDGW_E_NOMEM;
+	atomic_store(&app->cfg, cfg);
+	app->started_at = eidgw_now();
+	return EIDGW_OK;
+}
+
+struct gw_config *
+gw_app_config(struct gw_app *app)
+{
+	/*
+	 * Safe without a lock: a snapshot that was current a moment ago keeps
+	 * its "current" reference for GW_APP_RETIRE_NS after being swapped out.
+	 */
+	return gw_config_ref(atomic_load(&app->cfg));
+}
+
+void
+gw_app_tick(struct gw_app *app)
+{
+	uint64_t now = eidgw_mono_ns();
+	size_t i = 0;
+
+	while (i < app->n_retired) {
+		if (now - app->retired[i].at_ns >= GW_APP_RETIRE_NS) {
+			gw_config_unref(app->retired[i].cfg);
+			app->retired[i] = app->retired[--app->n_retired];
+		} else {
+			i++;
+		}
+	}
+}
+
+void
+gw_app_swap(struct gw_app *app, struct gw_config *cfg)
+{
+	struct gw_config *old = atomic_exchange(&app->cfg, cfg);
+
+	if (old == NULL)
+		return;
+	if (app->n_retired == GW_APP_MAX_RETIRED) {
+		/* Reloads faster than the grace period: wait out the oldest. */
+		struct timespec ts = { 0, 0 };
+		uint64_t wait = GW_APP_RETIRE_NS - (eidgw_mono_ns() - app->retired[0].at_ns);
+
+		if (wait <= GW_APP_RETIRE_NS) {
+			ts.tv_sec = (time_t)(wait / 1000000000ull);
+			ts.tv_nsec = (long)(wait % 1000000000ull);
+			nanosleep(&ts, NULL);
+		}
+		gw_config_unref(app->retired[0].cfg);
+		app->retired[0] = app->retired[--app->n_retired];
+	}
+	app->retired[app->n_retired].cfg = old;
+	app->retired[app->n_retired].at_ns = eidgw_mono_ns();
+	app->n_retired++;
+}
+
+/* Settings bound to resources created at start; a change needs a restart. */
+static void
+check_restart_only(const struct gw_config *a, const struct gw_config *b,
+    struct gw_config_errors *errs)
+{
+	struct gw_config_error *v;
+	const char *what = NULL;
+
+	if (strcmp(a->server.listen_host, b->server.listen_host) != 0 ||
+	    a->server.listen_port != b->server.listen_port)
+		what = "server.listen";
+	else if (a->server.threads != b->server.threads)
+		what = "server.threads";
+	else if (a->store.backend != b->store.backend)
+		what = "store.backend";
+	else if (a->server.max_connections != b->server.max_connections)
+		what = "server.max_connections";
+	if (what == NULL)
+		return;
+	v = realloc(errs->v, (errs->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return;
+	errs->v = v;
+	v[errs->n].file = strdup(b->path);
+	v[errs->n].line = 0;
+	v[errs->n].code = EIDGW_E_CONFIG_VALUE;
+	v[errs->n].reason = NULL;
+	if (asprintf(&v[errs->n].reason, "%s cannot change on reload; restart eidgw to apply it",
+	    what) < 0)
+		v[errs->n].reason = NULL;
+	errs->n++;
+}
+
+enum eidgw_err
+gw_app_reload(struct gw_app *app, struct gw_config_errors *errs)
+{
+	struct gw_config *ncfg = NULL, *cur;
+	enum eidgw_err rc;
+
+	rc = gw_config_load(app->config_path, &ncfg, errs);
+	if (rc == EIDGW_OK) {
+		cur = gw_app_config(app);
+		check_restart_only(cur, ncfg, errs);
+		gw_config_unref(cur);
+		if (errs->n != 0) {
+			gw_config_unref(ncfg);
+			rc = EIDGW_E_CONFIG;
+		}
+	}
+	if (rc != EIDGW_OK) {
+		gw_metrics_reload(0);
+		return rc;
+	}
+	gw_app_swap(app, ncfg);
+	gw_metrics_reload(1);
+	return EIDGW_OK;
+}
+
+void
+gw_app_destroy(struct gw_app *app)
+{
+	size_t i;
+
+	for (i = 0; i < app->n_retired; i++)
+		gw_config_unref(app->retired[i].cfg);
+	app->n_retired = 0;
+	gw_config_unref(atomic_exchange(&app->cfg, NULL));
+	eidgw_store_free(app->store);
+	app->store = NULL;
+	free(app->config_path);
+	app->config_path = NULL;
+}

@@ -1,0 +1,85 @@
+/*
+ * routes.c - the route table of the gateway and the operational endpoints
+ * (/healthz, /readyz, /metrics).  Protocol endpoints live in their own files
+ * and are listed here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "core/util.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+/* Liveness: the process answers.  No dependency is consulted. */
+static void
+h_healthz(struct gw_req *req, struct gw_resp *resp)
+{
+	gw_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+static bool
+keys_ready(const struct gw_config *cfg)
+{
+	size_t i;
+
+	if (cfg->saml_signing.key == NULL)
+		return false;
+	for (i = 0; i < cfg->n_oidc_keys; i++)
+		if (cfg->oidc_keys[i].status == GW_KEY_ACTIVE && cfg->oidc_keys[i].key != NULL)
+			return true;
+	return false;
+}
+
+/* Readiness: configuration, keys and store usable, and not shutting down. */
+static void
+h_readyz(struct gw_req *req, struct gw_resp *resp)
+{
+	struct gw_app *app = req->app;
+	const char *cfg_ok, *keys_ok, *store_ok, *draining;
+	enum eidgw_err src = EIDGW_E_STORE_UNAVAILABLE;
+	bool ready;
+
+	cfg_ok = req->cfg != NULL ? "ok" : "missing";
+	keys_ok = req->cfg != NULL && keys_ready(req->cfg) ? "ok" : "missing";
+	if (app->store != NULL)
+		src = app->store->ops->ping(app->store);
+	store_ok = src == EIDGW_OK ? "ok" : "unavailable";
+	draining = atomic_load(&app->draining) ? "true" : "false";
+	ready = strcmp(cfg_ok, "ok") == 0 && strcmp(keys_ok, "ok") == 0 &&
+	    src == EIDGW_OK && !atomic_load(&app->draining);
+	resp->status = ready ? 200 : 503;
+	resp->content_type = "application/json";
+	if (eidgw_buf_printf(&resp->body,
+	    "{\"status\":\"%s\",\"checks\":{\"config\":\"%s\",\"keys\":\"%s\",\"store\":\"%s\"},"
+	    "\"draining\":%s}", ready ? "ready" : "not ready", cfg_ok, keys_ok, store_ok,
+	    draining) != EIDGW_OK)
+		resp->status = 500;
+	if (!ready)
+		gw_log(LOG_WARNING, req->req_id, "readyz", "not ready: config=%s keys=%s store=%s draining=%s",
+		    cfg_ok, keys_ok, store_ok, draining);
+}
+
+static void
+h_metrics(struct gw_req *req, struct gw_resp *resp)
+{
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	if (gw_metrics_render(&resp->body) != EIDGW_OK)
+		gw_resp_error_page(req, resp, 500);
+}
+
+static const struct gw_route gateway_routes[] = {
+	{ "/healthz", GW_GET, h_healthz, "healthz" },
+	{ "/readyz", GW_GET, h_readyz, "readyz" },
+	{ "/metrics", GW_GET, h_metrics, "metrics" },
+};
+
+const struct gw_route *
+gw_routes(size_t *n)
+{
+	*n = EIDGW_ARRAY_LEN(gateway_routes);
+	return gateway_routes;
+}
