@@ -1,1 +1,0 @@
-int eidgw_gw_placeholder_symbol;
