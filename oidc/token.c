@@ -1,0 +1,516 @@
+/*
+ * token.c - client authentication, the token endpoint (authorization_code
+ * grant with PKCE, ID token, opaque access token) and userinfo.
+ *
+ * Store records (keys hold SHA-256 hashes of the secrets, never the secrets):
+ *   oidc:code:<h(code)>     the bound code, taken once
+ *   oidc:used:<h(code)>     marker of the first redemption -> h(access token)
+ *   oidc:revoked:<h(code)>  set when a code is replayed; kills its tokens
+ *   oidc:at:<h(token)>      access token: client, scope, expiry, claims
+ */
+#include "oidc/oidc_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/sha.h>
+
+#include "core/util.h"
+
+#define BASIC_CHALLENGE "Basic realm=\"eidgw\""
+
+enum eidgw_err
+oidc_require_form_post(const struct oidc_request *rq, struct oidc_params *body,
+    struct eidgw_diag *d)
+{
+	enum eidgw_err rc;
+
+	body->v = NULL;
+	body->n = 0;
+	/* RFC 6749 §3.2: "The client MUST use the HTTP POST method";
+	 * parameters in the form body, none in the URI (credentials in URLs
+	 * end up in logs). */
+	if (rq->method == NULL || strcmp(rq->method, "POST") != 0)
+		EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "method is not POST");
+	if (rq->content_type == NULL ||
+	    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33) != 0 ||
+	    (rq->content_type[33] != '\0' && rq->content_type[33] != ';'))
+		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "body is not form-urlencoded");
+	if (rq->query != NULL && rq->query_len != 0)
+		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "parameters in the query string");
+	rc = oidc_params_parse(rq->body, rq->body_len, body, d);
+out:
+	return rc;
+}
+
+static bool
+is_basic(const char *h)
+{
+	return h != NULL && strncasecmp(h, "Basic", 5) == 0 && (h[5] == ' ' || h[5] == '\0');
+}
+
+/* invalid_client (RFC 6749 §5.2): 401, with the Basic challenge when the
+ * client tried the Authorization header ("MUST respond with 401 ... and
+ * include the WWW-Authenticate response header field"). */
+static void
+client_error(struct oidc_response *r, bool basic)
+{
+	(void)oidc_response_error(r, 401, "invalid_client", NULL);
+	if (basic)
+		r->www_authenticate = strdup(BASIC_CHALLENGE);
+}
+
+enum eidgw_err
+oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_request *rq,
+    const struct oidc_params *body, const char *aud_ep, const struct oidc_pclient **client,
+    struct oidc_response *err_out, struct eidgw_diag *d)
+{
+	const char *sec = oidc_params_get(body, "client_secret");
+	const char *asr = oidc_params_get(body, "client_assertion");
+	const char *asrt = oidc_params_get(body, "client_assertion_type");
+	const char *cid = oidc_params_get(body, "client_id");
+	const struct oidc_pclient *c = NULL;
+	char *bid = NULL, *bsec = NULL, *iss = NULL;
+	bool basic = is_basic(rq->authorization);
+	enum eidgw_err rc;
+	int methods;
+
+	*client = NULL;
+	methods = (basic ? 1 : 0) + (sec != NULL ? 1 : 0) + (asr != NULL || asrt != NULL ? 1 : 0);
+	if (methods == 0) {
+		client_error(err_out, false);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "no client authentication");
+	}
+	/* RFC 6749 §2.3: "The client MUST NOT use more than one authentication
+	 * method in each request." */
+	if (methods > 1) {
+		(void)oidc_response_error(err_out, 400, "invalid_request",
+		    "more than one client authentication method");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "several client authentication methods");
+	}
+	if (basic) {
+		if (oidc_basic_auth_parse(rq->authorization, &bid, &bsec) != EIDGW_OK) {
+			client_error(err_out, true);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "Basic credentials malformed");
+		}
+		c = oidc_client_find(p, bid);
+		if (c == NULL || c->auth_method != OIDC_AUTH_SECRET_BASIC ||
+		    (cid != NULL && strcmp(cid, c->client_id) != 0) ||
+		    !eidgw_ct_streq(bsec, c->secret)) {
+			client_error(err_out, true);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
+			    "client_secret_basic: unknown client, wrong method or secret");
+		}
+	} else if (sec != NULL) {
+		c = oidc_client_find(p, cid);
+		if (c == NULL || c->auth_method != OIDC_AUTH_SECRET_POST ||
+		    !eidgw_ct_streq(sec, c->secret)) {
+			client_error(err_out, false);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
+			    "client_secret_post: unknown client, wrong method or secret");
+		}
+	} else {
+		/* RFC 7523 §2.2 / OIDC Core §9 private_key_jwt. */
+		if (asrt == NULL || strcmp(asrt, OIDC_CLIENT_ASSERTION_TYPE) != 0 || asr == NULL) {
+			client_error(err_out, false);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "client_assertion_type wrong or missing");
+		}
+		if (oidc_jwt_peek_iss(asr, &iss) != EIDGW_OK ||
+		    (c = oidc_client_find(p, iss)) == NULL ||
+		    (cid != NULL && strcmp(cid, c->client_id) != 0)) {
+			client_error(err_out, false);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion names no known client");
+		}
+		rc = oidc_client_assertion_verify(p, c, asr, aud_ep, d);
+		if (rc == EIDGW_E_STORE_UNAVAILABLE) {
+			(void)oidc_response_error(err_out, 503, "temporarily_unavailable", NULL);
+			goto out;
+		}
+		if (rc != EIDGW_OK) {
+			client_error(err_out, false);
+			goto out;
+		}
+	}
+	*client = c;
+	rc = EIDGW_OK;
+out:
+	free(bid);
+	free(iss);
+	eidgw_free_secret_str(bsec);
+	return rc;
+}
+
+/* ---- token endpoint ------------------------------------------------------ */
+
+static bool
+verifier_matches(const char *verifier, const char *challenge)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	struct eidgw_buf b;
+	size_t n = strlen(verifier);
+	bool ok;
+
+	/* RFC 7636 §4.1: code-verifier = 43*128unreserved. */
+	if (n < 43 || n > 128 || strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~") != n)
+		return false;
+	/* RFC 7636 §4.6: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))) == code_challenge. */
+	(void)SHA256((const unsigned char *)verifier, n, md);
+	eidgw_buf_init(&b, 64);
+	ok = eidgw_b64_encode(&b, md, sizeof(md), true) == EIDGW_OK &&
+	    eidgw_ct_streq(b.data, challenge);
+	eidgw_buf_free(&b);
+	return ok;
+}
+
+static enum eidgw_err
+store_unavailable(struct oidc_response *out, enum eidgw_err rc, struct eidgw_diag *d)
+{
+	(void)oidc_response_error(out, 503, "temporarily_unavailable", NULL);
+	return eidgw_diag_set(d, rc == EIDGW_E_STORE_EXISTS ? EIDGW_E_INTERNAL : rc, __FILE__,
+	    __LINE__, "store failure at the token endpoint");
+}
+
+/* A replayed code: revoke what the first redemption issued (RFC 6749 §4.1.2
+ * "SHOULD revoke (when possible) all tokens previously issued based on that
+ * authorization code"; we always do). */
+static void
+revoke_first_use(const struct oidc_provider *p, const char *h)
+{
+	struct eidgw_buf prev;
+	char key[96];
+
+	eidgw_buf_init(&prev, 128);
+	(void)snprintf(key, sizeof(key), "oidc:revoked:%s", h);
+	(void)p->store->ops->put(p->store, key, "1", 1, p->at_ttl + p->code_ttl + 60);
+	(void)snprintf(key, sizeof(key), "oidc:used:%s", h);
+	if (p->store->ops->get(p->store, key, &prev) == EIDGW_OK && prev.len == 64) {
+		(void)snprintf(key, sizeof(key), "oidc:at:%s", prev.data);
+		(void)p->store->ops->del(p->store, key);
+	}
+	(void)snprintf(key, sizeof(key), "oidc:code:%s", h);
+	(void)p->store->ops->del(p->store, key);
+	eidgw_buf_free(&prev);
+}
+
+static enum eidgw_err
+id_token_build(const struct oidc_provider *p, const struct oidc_pclient *c, json_t *rec,
+    int64_t now, char **out)
+{
+	const struct oidc_pkey *k = oidc_signing_key_for(p, c->id_token_alg);
+	json_t *t = NULL, *cl = json_object_get(rec, "cl"), *v;
+	enum eidgw_err rc = EIDGW_E_NOMEM;
+	const char *name;
+	char *payload = NULL;
+
+	*out = NULL;
+	if (k == NULL || !json_is_object(cl))
+		return EIDGW_E_INTERNAL;
+	/* OIDC Core §2: iss, sub, aud, exp, iat REQUIRED; auth_time because
+	 * max_age may be used; nonce echoed when sent; acr = LoA asserted.
+	 * No amr: eIDAS conveys no method information (digest §6.2). */
+	if ((t = json_object()) == NULL || json_object_set_new(t, "iss", json_string(p->issuer)) != 0 ||
+	    json_object_set_new(t, "aud", json_string(c->client_id)) != 0 ||
+	    json_object_set_new(t, "exp", json_integer(now + p->idt_ttl)) != 0 ||
+	    json_object_set_new(t, "iat", json_integer(now)) != 0 ||
+	    json_object_set(t, "auth_time", json_object_get(rec, "at")) != 0 ||
+	    json_object_set(t, "acr", json_object_get(rec, "acr")) != 0 ||
+	    ((v = json_object_get(rec, "n")) != NULL && json_object_set(t, "nonce", v) != 0))
+		goto out;
+	json_object_foreach(cl, name, v)
+		if (json_object_get(t, name) == NULL && json_object_set(t, name, v) != 0)
+			goto out;
+	if ((payload = json_dumps(t, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = oidc_jws_sign(k->key, k->alg, k->kid, payload, out);
+out:
+	eidgw_free_secret_str(payload);
+	json_decref(t);
+	return rc;
+}
+
+enum eidgw_err
+oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
+    struct oidc_response *out, struct eidgw_diag *d)
+{
+	struct oidc_params ps = { NULL, 0 };
+	const struct oidc_pclient *c = NULL;
+	const char *gt, *code, *redir, *ver;
+	struct eidgw_buf val;
+	json_t *rec = NULL, *resp = NULL, *atrec = NULL;
+	char *at = NULL, *idt = NULL, *atjs = NULL;
+	char h[65], ah[65], key[96];
+	enum eidgw_err rc;
+	int64_t now = eidgw_now();
+
+	memset(out, 0, sizeof(*out));
+	eidgw_buf_init(&val, 65536);
+	if ((rc = oidc_require_form_post(rq, &ps, d)) != EIDGW_OK) {
+		(void)oidc_response_error(out, rc == EIDGW_E_OIDC_METHOD ? 405 : 400,
+		    "invalid_request", NULL);
+		goto out;
+	}
+	if ((rc = oidc_client_authenticate(p, rq, &ps, p->ep_token, &c, out, d)) != EIDGW_OK)
+		goto out;
+	if ((gt = oidc_params_get(&ps, "grant_type")) == NULL) {
+		(void)oidc_response_error(out, 400, "invalid_request", "grant_type missing");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "grant_type missing");
+	}
+	if (strcmp(gt, "authorization_code") != 0) {
+		(void)oidc_response_error(out, 400, "unsupported_grant_type", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_GRANT_TYPE, "grant_type not authorization_code");
+	}
+	code = oidc_params_get(&ps, "code");
+	redir = oidc_params_get(&ps, "redirect_uri");
+	ver = oidc_params_get(&ps, "code_verifier");
+	/* RFC 6749 §4.1.3: code and redirect_uri REQUIRED (we always require
+	 * redirect_uri in the authorization request); RFC 7636 §4.5 verifier. */
+	if (code == NULL || redir == NULL || ver == NULL) {
+		(void)oidc_response_error(out, 400, "invalid_request",
+		    "code, redirect_uri and code_verifier are required");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "code, redirect_uri or code_verifier missing");
+	}
+	if (strlen(code) > 128) {
+		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_GRANT, "code too long");
+	}
+	oidc_sha256_hex(code, h);
+	if ((rc = eidgw_random_token(32, &at)) != EIDGW_OK) {
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, rc, "no randomness");
+	}
+	oidc_sha256_hex(at, ah);
+	/* Single use (RFC 6749 §4.1.2 "The client MUST NOT use the
+	 * authorization code more than once"): the first redemption plants a
+	 * marker atomically; a second one finds it and revokes. */
+	(void)snprintf(key, sizeof(key), "oidc:used:%s", h);
+	rc = p->store->ops->put_new(p->store, key, ah, 64, p->at_ttl + p->code_ttl + 60);
+	if (rc == EIDGW_E_STORE_EXISTS) {
+		revoke_first_use(p, h);
+		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_CODE_REUSE, "code used twice; first tokens revoked");
+	}
+	if (rc != EIDGW_OK) {
+		rc = store_unavailable(out, rc, d);
+		goto out;
+	}
+	(void)snprintf(key, sizeof(key), "oidc:code:%s", h);
+	rc = p->store->ops->take(p->store, key, &val);
+	if (rc == EIDGW_E_STORE_MISSING) {
+		(void)snprintf(key, sizeof(key), "oidc:used:%s", h);
+		(void)p->store->ops->del(p->store, key);
+		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_GRANT, "code unknown or expired");
+	}
+	if (rc != EIDGW_OK) {
+		rc = store_unavailable(out, rc, d);
+		goto out;
+	}
+	if ((rec = oidc_json_parse_object(val.data, val.len, 65536)) == NULL) {
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, EIDGW_E_INTERNAL, "stored code unreadable");
+	}
+	/* RFC 6749 §4.1.3: "ensure that the authorization code was issued to
+	 * the authenticated confidential client" and redirect_uri "identical". */
+	if (strcmp(json_string_value(json_object_get(rec, "c")) != NULL ?
+	    json_string_value(json_object_get(rec, "c")) : "", c->client_id) != 0 ||
+	    !json_is_string(json_object_get(rec, "r")) ||
+	    strcmp(json_string_value(json_object_get(rec, "r")), redir) != 0) {
+		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_GRANT, "code bound to another client or redirect_uri");
+	}
+	if (!json_is_string(json_object_get(rec, "cc")) ||
+	    !verifier_matches(ver, json_string_value(json_object_get(rec, "cc")))) {
+		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_VERIFIER, "code_verifier does not match");
+	}
+	if ((rc = id_token_build(p, c, rec, now, &idt)) != EIDGW_OK) {
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, rc, "ID token cannot be signed");
+	}
+	rc = EIDGW_E_NOMEM;
+	if ((atrec = json_object()) == NULL ||
+	    json_object_set_new(atrec, "c", json_string(c->client_id)) != 0 ||
+	    json_object_set(atrec, "s", json_object_get(rec, "s")) != 0 ||
+	    json_object_set_new(atrec, "exp", json_integer(now + p->at_ttl)) != 0 ||
+	    json_object_set_new(atrec, "ch", json_string(h)) != 0 ||
+	    json_object_set(atrec, "cl", json_object_get(rec, "cl")) != 0 ||
+	    (atjs = json_dumps(atrec, JSON_COMPACT)) == NULL) {
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, rc, "out of memory");
+	}
+	(void)snprintf(key, sizeof(key), "oidc:at:%s", ah);
+	if ((rc = p->store->ops->put_new(p->store, key, atjs, strlen(atjs), p->at_ttl)) !=
+	    EIDGW_OK) {
+		rc = store_unavailable(out, rc, d);
+		goto out;
+	}
+	/* RFC 6749 §5.1 / OIDC Core §3.1.3.3. */
+	if ((resp = json_object()) == NULL ||
+	    json_object_set_new(resp, "access_token", json_string(at)) != 0 ||
+	    json_object_set_new(resp, "token_type", json_string("Bearer")) != 0 ||
+	    json_object_set_new(resp, "expires_in", json_integer(p->at_ttl)) != 0 ||
+	    json_object_set_new(resp, "id_token", json_string(idt)) != 0 ||
+	    json_object_set(resp, "scope", json_object_get(rec, "s")) != 0 ||
+	    (rc = oidc_response_json(out, 200, resp)) != EIDGW_OK) {
+		(void)p->store->ops->del(p->store, key);
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+	}
+	/* RFC 6749 §5.1: "Cache-Control: no-store" (set by oidc_response_json). */
+	rc = EIDGW_OK;
+out:
+	json_decref(resp);
+	json_decref(atrec);
+	json_decref(rec);
+	eidgw_free_secret_str(atjs);
+	eidgw_free_secret_str(idt);
+	eidgw_free_secret_str(at);
+	eidgw_buf_free(&val);
+	oidc_params_free(&ps);
+	return rc;
+}
+
+/* ---- userinfo -------------------------------------------------------------- */
+
+static void
+bearer_error(struct oidc_response *out, int status, const char *error)
+{
+	char hdr[128];
+
+	/* RFC 6750 §3: WWW-Authenticate: Bearer with error; §3.1: no error
+	 * code when the request carried no authentication information. */
+	if (error == NULL) {
+		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\"");
+		oidc_response_free(out);
+		out->status = status;
+		out->no_store = true;
+	} else {
+		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\", error=\"%s\"", error);
+		(void)oidc_response_error(out, status, error, NULL);
+	}
+	free(out->www_authenticate);
+	out->www_authenticate = strdup(hdr);
+}
+
+static bool
+b64token_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+	if (n == 0 || n > 512)
+		return false;
+	while (n > 0 && t[n - 1] == '=')
+		n--;
+	return n > 0 && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/") == n;
+}
+
+enum eidgw_err
+oidc_userinfo(const struct oidc_provider *p, const struct oidc_request *rq,
+    struct oidc_response *out, struct eidgw_diag *d)
+{
+	struct oidc_params body = { NULL, 0 }, q = { NULL, 0 };
+	const char *tok = NULL, *hdr = rq->authorization;
+	struct eidgw_buf val;
+	json_t *rec = NULL, *v;
+	char key[96], h[65];
+	enum eidgw_err rc;
+	bool post;
+
+	memset(out, 0, sizeof(*out));
+	eidgw_buf_init(&val, 65536);
+	post = rq->method != NULL && strcmp(rq->method, "POST") == 0;
+	if (!post && (rq->method == NULL || strcmp(rq->method, "GET") != 0)) {
+		(void)oidc_response_error(out, 405, "invalid_request", NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "method not allowed");
+	}
+	if ((rc = oidc_params_parse(rq->query, rq->query_len, &q, d)) != EIDGW_OK) {
+		bearer_error(out, 400, "invalid_request");
+		goto out;
+	}
+	/* RFC 6750 §2.3 / FAPI 2.0: no access tokens in URLs. */
+	if (oidc_params_get(&q, "access_token") != NULL) {
+		bearer_error(out, 400, "invalid_request");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "access token in the query string");
+	}
+	if (post && rq->content_type != NULL &&
+	    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33) == 0) {
+		if ((rc = oidc_params_parse(rq->body, rq->body_len, &body, d)) != EIDGW_OK) {
+			bearer_error(out, 400, "invalid_request");
+			goto out;
+		}
+		tok = oidc_params_get(&body, "access_token");
+	}
+	if (hdr != NULL) {
+		if (strlen(hdr) > OIDC_MAX_AUTH_HEADER || strncasecmp(hdr, "Bearer ", 7) != 0) {
+			bearer_error(out, 401, NULL);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "Authorization is not a Bearer token");
+		}
+		/* RFC 6750 §2: "Clients MUST NOT use more than one method to
+		 * transmit the token in each request." */
+		if (tok != NULL) {
+			bearer_error(out, 400, "invalid_request");
+			EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token sent twice");
+		}
+		for (tok = hdr + 7; *tok == ' '; tok++)
+			;
+	}
+	if (tok == NULL) {
+		bearer_error(out, 401, NULL);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "no access token");
+	}
+	if (!b64token_ok(tok)) {
+		bearer_error(out, 401, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token malformed");
+	}
+	oidc_sha256_hex(tok, h);
+	(void)snprintf(key, sizeof(key), "oidc:at:%s", h);
+	rc = p->store->ops->get(p->store, key, &val);
+	if (rc == EIDGW_E_STORE_MISSING) {
+		bearer_error(out, 401, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token unknown, expired or revoked");
+	}
+	if (rc != EIDGW_OK) {
+		(void)oidc_response_error(out, 503, "temporarily_unavailable", NULL);
+		EIDGW_FAIL(d, rc, "store failure at userinfo");
+	}
+	if ((rec = oidc_json_parse_object(val.data, val.len, 65536)) == NULL ||
+	    !json_is_integer(v = json_object_get(rec, "exp")) ||
+	    !json_is_string(json_object_get(rec, "ch")) ||
+	    !json_is_object(json_object_get(rec, "cl"))) {
+		bearer_error(out, 401, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token record unreadable");
+	}
+	if (json_integer_value(v) <= eidgw_now()) {
+		bearer_error(out, 401, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token expired");
+	}
+	/* Tokens of a replayed code are dead even if the race let one be stored. */
+	(void)snprintf(key, sizeof(key), "oidc:revoked:%s",
+	    json_string_value(json_object_get(rec, "ch")));
+	eidgw_buf_reset(&val);
+	rc = p->store->ops->get(p->store, key, &val);
+	if (rc == EIDGW_OK) {
+		bearer_error(out, 401, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token revoked (code replay)");
+	}
+	if (rc != EIDGW_E_STORE_MISSING) {
+		(void)oidc_response_error(out, 503, "temporarily_unavailable", NULL);
+		EIDGW_FAIL(d, rc, "store failure at userinfo");
+	}
+	/* OIDC Core §5.3.2: the claims for the granted scopes, sub always. */
+	if ((rc = oidc_response_json(out, 200, json_object_get(rec, "cl"))) != EIDGW_OK) {
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, rc, "out of memory");
+	}
+	rc = EIDGW_OK;
+out:
+	json_decref(rec);
+	eidgw_buf_free(&val);
+	oidc_params_free(&body);
+	oidc_params_free(&q);
+	return rc;
+}
