@@ -12,6 +12,7 @@
 
 #include <libxml/tree.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define SAML_XML_MAX_DEPTH 64
@@ -58,5 +59,32 @@ char *saml_xml_text(const xmlNode *node, bool trim);
  * attribute; callers refuse anything but exactly one.
  */
 xmlNodePtr saml_xml_find_id(xmlDocPtr doc, const char *id, int *count);
+
+/* ---- for saml/'s own crypto files (xmldsig.c, xmlenc.c); not for callers ---- */
+
+/*
+ * A node set for canonicalisation: the subtree at apex (the whole document
+ * when NULL) minus the subtree at exclude (the enveloped-signature
+ * transform) and, when exclude_all_sigs, minus every ds:Signature subtree
+ * (the one XPath filter we accept).  Attributes and namespace nodes follow
+ * their element.
+ */
+struct saml_c14n_set {
+	const xmlNode *apex;
+	const xmlNode *exclude;
+	bool exclude_all_sigs;
+};
+
+/*
+ * Canonicalises the node set of doc with libxml2's xmlC14NExecute (mode is
+ * an xmlC14NMode: XML_C14N_1_0 or XML_C14N_EXCLUSIVE_1_0; comments never
+ * included) and appends the octets to out.  prefixes: the exclusive
+ * InclusiveNamespaces PrefixList, NULL-terminated, or NULL.
+ */
+enum eidgw_err saml_c14n(xmlDocPtr doc, const struct saml_c14n_set *set, int mode,
+    xmlChar **prefixes, struct eidgw_buf *out) EIDGW_MUST_USE;
+
+/* Base64 text content of an element (whitespace incl. CR skipped) into out. */
+enum eidgw_err saml_xml_b64(const xmlNode *elem, struct eidgw_buf *out) EIDGW_MUST_USE;
 
 #endif
