@@ -1,8 +1,8 @@
 /*
  * config.h - the gateway's configuration as typed, immutable snapshots.
  *
- * gw_config_load() reads conf/gateway.yaml, every conf/clients/*.yaml and
- * every conf/countries/*.yaml, validates them strictly (unknown keys, wrong
+ * gw_config_load() reads conf/gateway.yaml, every conf/clients/NAME.yaml and
+ * every conf/countries/CC.yaml, validates them strictly (unknown keys, wrong
  * types, missing files, duplicate ids, bad URLs are errors naming file:line),
  * loads every key file and checks it against its certificate, and returns
  * one snapshot.  A snapshot is never modified after load; the daemon holds
@@ -70,8 +70,9 @@ struct gw_keypair_conf {
 
 struct gw_oidc_key_conf {
 	char *kid;
-	char *alg;			/* PS256, ES256, RS256 */
+	char *alg;			/* PS256, PS384, PS512, RS256, ES256, ES384 */
 	char *key_file;
+	char *cert_file;		/* optional: published as x5c when set */
 	enum gw_key_status status;
 	struct eidgw_key *key;
 };
@@ -106,6 +107,9 @@ struct gw_audit_conf {
 	char *hmac_key_file;
 	unsigned int checkpoint_every;
 	unsigned int checkpoint_interval_s;
+	struct eidgw_key *signing_key;	/* loaded when enabled (Ed25519, EC or RSA) */
+	unsigned char *hmac_key;	/* decoded hmac_key_file, wiped on free; NULL if unset */
+	size_t hmac_key_len;
 };
 
 struct gw_log_conf {
@@ -131,7 +135,8 @@ struct gw_client_conf {
 	char **redirect_uris;
 	size_t n_redirect_uris;
 	enum gw_client_auth auth_method;
-	char *client_secret;		/* wiped on free */
+	char *client_secret;		/* wiped on free (read from client_secret_file when that is set) */
+	char *client_secret_file;
 	char *jwks_file;		/* private_key_jwt: a JWKS file ... */
 	char *jwks_uri;			/* ... or a URL */
 	char **scopes;			/* allowed scopes */
@@ -165,6 +170,7 @@ struct gw_country_saml_conf {
 	char *nameid_format;
 	bool omit_scoping;
 	bool omit_protocol_binding;
+	X509 *metadata_signer;		/* metadata_signing_cert loaded; NULL when unset or disabled */
 };
 
 struct gw_country_conf {
@@ -187,6 +193,7 @@ struct gw_config {
 	char *dir;			/* its directory: relative paths are resolved against it */
 	unsigned char hash[32];		/* SHA-256 over every file read, for the audit log */
 	int64_t loaded_at;
+	unsigned int min_rsa_bits;	/* keys.min_rsa_bits, default 3072 */
 
 	struct gw_server_conf server;
 	struct gw_keypair_conf saml_signing;
@@ -228,7 +235,12 @@ struct gw_config_errors {
 	size_t n;
 };
 
-/* Loads and validates; on failure *out is NULL and errs lists every problem. */
+/*
+ * Loads and validates; on failure *out is NULL and errs lists every problem
+ * (errs may be NULL when the caller does not want them).  Returns EIDGW_OK,
+ * EIDGW_E_CONFIG when the files have errors, or EIDGW_E_NOMEM.  The snapshot
+ * comes with one reference (drop it with gw_config_unref).
+ */
 enum eidgw_err gw_config_load(const char *path, struct gw_config **out,
     struct gw_config_errors *errs) EIDGW_MUST_USE;
 /* Prints "file:line: reason" for each error to f. */
@@ -241,7 +253,13 @@ void gw_config_unref(struct gw_config *c);
 const struct gw_client_conf *gw_config_client(const struct gw_config *c, const char *client_id);
 const struct gw_country_conf *gw_config_country(const struct gw_config *c, const char *code);
 
-/* Every key the loader accepts, as "section.key" paths, NULL-terminated: for the docs drift check. */
+/*
+ * Every key the loader accepts, as "section.key" paths, NULL-terminated: for
+ * the docs drift check.  Client keys are "client.<key>", country keys
+ * "country.<key>" / "country.saml.<key>", list members "keys.oidc.<key>".
+ */
 const char *const *gw_config_known_keys(void);
+/* Prints the directive tables as Markdown table rows (docs/configuration.md is built from it). */
+void gw_config_reference_print(void *f /* FILE * */);
 
 #endif

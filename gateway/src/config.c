@@ -1,0 +1,1440 @@
+/*
+ * config.c - the configuration loader: the YAML walker and its error
+ * collection.  The directive tables (key names, types, defaults, ranges,
+ * documentation) and the per-section checks live in config_schema.c; this
+ * file knows nothing about particular keys.
+ *
+ * Flow: read a file (bounded, hashed), parse it with libfyaml into a node
+ * tree (a syntax error becomes "file:line: reason"), walk the root mapping
+ * against a section table, and collect every problem instead of stopping at
+ * the first.  The snapshot is handed out only when no error was found.
+ */
+#include "config_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "core/util.h"
+
+/* ---- errors ----------------------------------------------------------- */
+
+static void
+cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
+    const char *fmt, va_list ap)
+{
+	struct gw_config_error *v, *e;
+	char reason[512];
+
+	x->n_errors++;
+	if (x->errs->n >= CFG_MAX_ERRORS) {
+		x->truncated = true;
+		return;
+	}
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	v = realloc(x->errs->v, (x->errs->n + 1) * sizeof(*v));
+	if (v == NULL) {
+		x->oom = true;
+		return;
+	}
+	x->errs->v = v;
+	e = &v[x->errs->n];
+	e->file = eidgw_strdup(file != NULL ? file : "(config)");
+	e->reason = eidgw_strdup(reason);
+	e->line = line;
+	e->code = code;
+	if (e->file == NULL || e->reason == NULL) {
+		free(e->file);
+		free(e->reason);
+		x->oom = true;
+		return;
+	}
+	x->errs->n++;
+}
+
+void
+cfg_err(struct cfg_ctx *x, int line, enum eidgw_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_verr(x, x->file, line, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_err_at(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_verr(x, file, line, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+gw_config_errors_print(const struct gw_config_errors *errs, void *fp)
+{
+	FILE *f = fp != NULL ? fp : stderr;
+	size_t i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++) {
+		if (errs->v[i].line > 0)
+			fprintf(f, "%s:%d: %s\n", errs->v[i].file, errs->v[i].line,
+			    errs->v[i].reason);
+		else
+			fprintf(f, "%s: %s\n", errs->v[i].file, errs->v[i].reason);
+	}
+}
+
+void
+gw_config_errors_free(struct gw_config_errors *errs)
+{
+	size_t i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++) {
+		free(errs->v[i].file);
+		free(errs->v[i].reason);
+	}
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+/* ---- line records ----------------------------------------------------- */
+
+/*
+ * The line each field was set from, looked up by the field's address, so
+ * that checks running after a whole mapping was read still name the line.
+ * Reset for every file.
+ */
+void
+cfg_line_set(struct cfg_ctx *x, const void *field, int line)
+{
+	struct cfg_line *v;
+
+	if (x->n_lines == x->cap_lines) {
+		size_t cap = x->cap_lines != 0 ? x->cap_lines * 2 : 64;
+
+		if ((v = realloc(x->lines, cap * sizeof(*v))) == NULL) {
+			x->oom = true;
+			return;
+		}
+		x->lines = v;
+		x->cap_lines = cap;
+	}
+	x->lines[x->n_lines].field = field;
+	x->lines[x->n_lines].line = line;
+	x->n_lines++;
+}
+
+int
+cfg_line(const struct cfg_ctx *x, const void *field, int fallback)
+{
+	size_t i;
+
+	for (i = 0; i < x->n_lines; i++)
+		if (x->lines[i].field == field)
+			return x->lines[i].line;
+	return fallback;
+}
+
+bool
+cfg_seen(const struct cfg_ctx *x, const void *field)
+{
+	return cfg_line(x, field, -1) != -1;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+char *
+cfg_path_join(const char *dir, const char *name)
+{
+	struct eidgw_buf b;
+
+	if (name == NULL)
+		return NULL;
+	if (name[0] == '/' || dir == NULL || dir[0] == '\0')
+		return eidgw_strdup(name);
+	eidgw_buf_init(&b, 8192);
+	if (eidgw_buf_printf(&b, "%s/%s", dir, name) != EIDGW_OK) {
+		eidgw_buf_free(&b);
+		return NULL;
+	}
+	return eidgw_buf_steal(&b, NULL);
+}
+
+void
+cfg_hash(struct cfg_ctx *x, const char *path, const void *data, size_t len)
+{
+	if (x->md == NULL)
+		return;
+	if (EVP_DigestUpdate(x->md, path, strlen(path) + 1) != 1 ||
+	    EVP_DigestUpdate(x->md, data, len) != 1)
+		x->oom = true;
+}
+
+/*
+ * Reads a whole regular file of at most max bytes into *out (NUL-terminated).
+ * Returns 0, or an errno value (EFBIG when too large).
+ */
+int
+cfg_read_file(const char *path, size_t max, char **out, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int e = 0;
+
+	*out = NULL;
+	*lenp = 0;
+	if ((f = fopen(path, "rb")) == NULL)
+		return errno != 0 ? errno : EIO;
+	if (fstat(fileno(f), &st) != 0) {
+		e = errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = EISDIR;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		e = EFBIG;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		e = ENOMEM;
+		goto out;
+	}
+	len = fread(buf, 1, (size_t)st.st_size, f);
+	if (len != (size_t)st.st_size || ferror(f)) {
+		e = EIO;
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*lenp = len;
+	buf = NULL;
+out:
+	if (buf != NULL) {
+		eidgw_wipe(buf, (size_t)st.st_size);
+		free(buf);
+	}
+	fclose(f);
+	return e;
+}
+
+bool
+cfg_file_exists(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Hashes a file that somebody else (keyops) reads; a failure to read is not ours to report. */
+void
+cfg_hash_file(struct cfg_ctx *x, const char *path)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (cfg_read_file(path, CFG_MAX_FILE_BYTES, &buf, &len) != 0)
+		return;
+	cfg_hash(x, path, buf, len);
+	eidgw_wipe(buf, len);
+	free(buf);
+}
+
+/* ---- YAML ------------------------------------------------------------- */
+
+int
+cfg_node_line(struct fy_node *n, int fallback)
+{
+	const struct fy_mark *m;
+	struct fy_node_pair *p;
+	struct fy_token *t;
+	void *it = NULL;
+	int line;
+
+	if (n == NULL)
+		return fallback;
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		if ((t = fy_node_get_scalar_token(n)) != NULL &&
+		    (m = fy_token_start_mark(t)) != NULL)
+			return m->line + 1;
+		return fallback;
+	case FYNT_MAPPING:
+		if ((p = fy_node_mapping_iterate(n, &it)) == NULL)
+			return fallback;
+		line = cfg_node_line(fy_node_pair_key(p), 0);
+		return line != 0 ? line : fallback;
+	case FYNT_SEQUENCE:
+		return cfg_node_line(fy_node_sequence_iterate(n, &it), fallback);
+	}
+	return fallback;
+}
+
+/* Captures the first error libfyaml reports ("file:line:col: error: msg"). */
+struct diag_capture {
+	bool have;
+	int line;
+	char msg[200];
+};
+
+static void
+diag_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	struct diag_capture *c = user;
+	const char *e, *col, *ln, *end;
+	size_t mlen;
+	int line = 0;
+
+	(void)diag;
+	if (c->have || buf == NULL)
+		return;
+	if ((e = memmem(buf, len, ": error: ", 9)) == NULL)
+		return;
+	col = e;
+	while (col > buf && isdigit((unsigned char)col[-1]))
+		col--;
+	if (col == e || col == buf || col[-1] != ':')
+		return;
+	ln = col - 1;
+	while (ln > buf && isdigit((unsigned char)ln[-1]))
+		ln--;
+	for (; ln < col - 1 && line < 10000000; ln++)
+		line = line * 10 + (*ln - '0');
+	e += 9;
+	end = memchr(e, '\n', len - (size_t)(e - buf));
+	mlen = end != NULL ? (size_t)(end - e) : len - (size_t)(e - buf);
+	if (mlen >= sizeof(c->msg))
+		mlen = sizeof(c->msg) - 1;
+	memcpy(c->msg, e, mlen);
+	c->msg[mlen] = '\0';
+	c->line = line;
+	c->have = true;
+}
+
+void
+cfg_yaml_free(struct cfg_yaml *y)
+{
+	if (y == NULL)
+		return;
+	if (y->parser != NULL) {
+		if (y->doc != NULL)
+			fy_parse_document_destroy(y->parser, y->doc);
+		fy_parser_destroy(y->parser);
+	}
+	if (y->diag != NULL)
+		fy_diag_destroy(y->diag);
+	if (y->text != NULL) {
+		eidgw_wipe(y->text, y->len);
+		free(y->text);
+	}
+	memset(y, 0, sizeof(*y));
+}
+
+/*
+ * Reads and parses one YAML file into y; every failure is reported as an
+ * error of that file.  Returns false when there is no usable document.
+ */
+bool
+cfg_yaml_load(struct cfg_ctx *x, const char *path, struct cfg_yaml *y)
+{
+	struct fy_diag_cfg dc;
+	struct fy_parse_cfg pc;
+	struct diag_capture cap;
+	struct fy_document *extra;
+	int e;
+
+	memset(y, 0, sizeof(*y));
+	memset(&cap, 0, sizeof(cap));
+	e = cfg_read_file(path, CFG_MAX_FILE_BYTES, &y->text, &y->len);
+	if (e != 0) {
+		if (e == ENOMEM)
+			x->oom = true;
+		else if (e == EFBIG)
+			cfg_err(x, 0, EIDGW_E_CONFIG_FILE, "file larger than %d bytes",
+			    CFG_MAX_FILE_BYTES);
+		else
+			cfg_err(x, 0, EIDGW_E_CONFIG_FILE, "cannot read: %s", strerror(e));
+		return false;
+	}
+	cfg_hash(x, path, y->text, y->len);
+	if (memchr(y->text, '\0', y->len) != NULL) {
+		cfg_err(x, 0, EIDGW_E_CONFIG_SYNTAX, "file contains a NUL byte");
+		return false;
+	}
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_output;
+	dc.user = &cap;
+	dc.colorize = false;
+	if ((y->diag = fy_diag_create(&dc)) == NULL) {
+		x->oom = true;
+		return false;
+	}
+	memset(&pc, 0, sizeof(pc));
+	/* Duplicate keys are found (with their line) by the walker. */
+	pc.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS | FYPCF_JSON_NONE;
+	pc.diag = y->diag;
+	if ((y->parser = fy_parser_create(&pc)) == NULL ||
+	    fy_parser_set_string(y->parser, y->text, y->len) != 0) {
+		x->oom = true;
+		return false;
+	}
+	y->doc = fy_parse_load_document(y->parser);
+	if (y->doc == NULL || cap.have) {
+		if (cap.have)
+			cfg_err(x, cap.line, EIDGW_E_CONFIG_SYNTAX, "YAML syntax error: %s",
+			    cap.msg);
+		else
+			cfg_err(x, 0, EIDGW_E_CONFIG_SYNTAX, "empty file: a YAML mapping is expected");
+		return false;
+	}
+	extra = fy_parse_load_document(y->parser);
+	if (extra != NULL || cap.have) {
+		int line = 0;
+
+		if (extra != NULL) {
+			line = cfg_node_line(fy_document_root(extra), 0);
+			fy_parse_document_destroy(y->parser, extra);
+		}
+		if (cap.have)
+			cfg_err(x, cap.line, EIDGW_E_CONFIG_SYNTAX, "YAML syntax error: %s",
+			    cap.msg);
+		else
+			cfg_err(x, line, EIDGW_E_CONFIG_SYNTAX,
+			    "more than one YAML document in the file");
+		return false;
+	}
+	y->root = fy_document_root(y->doc);
+	if (y->root == NULL) {
+		cfg_err(x, 0, EIDGW_E_CONFIG_SYNTAX, "empty file: a YAML mapping is expected");
+		return false;
+	}
+	return true;
+}
+
+/* ---- the walker ------------------------------------------------------- */
+
+static const char *
+node_kind(struct fy_node *n)
+{
+	if (n == NULL)
+		return "nothing";
+	switch (fy_node_get_type(n)) {
+	case FYNT_MAPPING:
+		return "a mapping";
+	case FYNT_SEQUENCE:
+		return "a list";
+	case FYNT_SCALAR:
+		break;
+	}
+	if (fy_node_get_style(n) == FYNS_ALIAS)
+		return "an alias";
+	return "a scalar";
+}
+
+static bool
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* A plain scalar that YAML would read as null, a boolean or a number. */
+static bool
+plain_is_not_string(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+		".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+	};
+	size_t i, start = 0;
+	bool digit = false, ok = true;
+
+	if (n == 0)
+		return true;
+	for (i = 0; i < EIDGW_ARRAY_LEN(words); i++)
+		if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
+			return true;
+	/* [-+]? digits [. digits] [eE[-+]digits], or 0x / 0o forms */
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
+		return true;
+	if (s[0] == '-' || s[0] == '+')
+		start = 1;
+	for (i = start; i < n && ok; i++) {
+		if (isdigit((unsigned char)s[i]))
+			digit = true;
+		else if (s[i] != '.' && s[i] != 'e' && s[i] != 'E' &&
+		    !((s[i] == '-' || s[i] == '+') && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E')))
+			ok = false;
+	}
+	return ok && digit;
+}
+
+static const char *
+type_name(const struct cfg_directive *d)
+{
+	switch (d->type) {
+	case D_STR:
+	case D_PATH:
+		return "a string";
+	case D_BOOL:
+		return "true or false";
+	case D_UINT:
+	case D_SIZE:
+		return "a number";
+	case D_ENUM:
+		return "a string";
+	case D_STRLIST:
+		return "a list of strings";
+	case D_SECTION:
+		return "a mapping";
+	case D_OBJLIST:
+		return "a list of mappings";
+	case D_CUSTOM:
+		return d->type_doc != NULL ? d->type_doc : "a value";
+	}
+	return "a value";
+}
+
+static void
+enum_list(const struct cfg_directive *d, char *out, size_t n)
+{
+	size_t i, used = 0;
+	int w;
+
+	out[0] = '\0';
+	if (d->enums != NULL) {
+		for (i = 0; d->enums[i].name != NULL && used < n; i++) {
+			if (d->enums[i].hidden)
+				continue;
+			w = snprintf(out + used, n - used, "%s%s", used != 0 ? ", " : "",
+			    d->enums[i].name);
+			if (w < 0)
+				return;
+			used += (size_t)w;
+		}
+	}
+}
+
+/*
+ * Converts one scalar text for a scalar directive.  style_checked: the
+ * scalar's YAML type was already checked (or it is a default).
+ */
+static void
+set_scalar(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, void *base,
+    const char *s, size_t len, int line)
+{
+	void *f = (char *)base + d->off;
+	unsigned long long v = 0;
+	char allowed[512];
+	char *str;
+	size_t i;
+
+	switch (d->type) {
+	case D_STR:
+	case D_PATH:
+		if (memchr(s, '\0', len) != NULL || len == 0) {
+			cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s must not be empty",
+			    path, d->name);
+			return;
+		}
+		if (d->enums != NULL) {
+			for (i = 0; d->enums[i].name != NULL; i++)
+				if (strlen(d->enums[i].name) == len &&
+				    memcmp(d->enums[i].name, s, len) == 0)
+					break;
+			if (d->enums[i].name == NULL) {
+				enum_list(d, allowed, sizeof(allowed));
+				cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+				    "%s%s: '%.*s' is not one of: %s", path, d->name,
+				    (int)(len > 80 ? 80 : len), s, allowed);
+				return;
+			}
+		}
+		if (d->type == D_PATH)
+			str = cfg_path_join_n(x->cfg->dir, s, len);
+		else
+			str = strndup(s, len);
+		if (str == NULL) {
+			x->oom = true;
+			return;
+		}
+		if (d->check != NULL && !d->check(x, str, line, path, d)) {
+			if (d->flags & DF_SECRET)
+				eidgw_free_secret_str(str);
+			else
+				free(str);
+			return;
+		}
+		if (d->flags & DF_SECRET)
+			eidgw_free_secret_str(*(char **)f);
+		else
+			free(*(char **)f);
+		*(char **)f = str;
+		break;
+	case D_BOOL:
+		if (len == 4 && memcmp(s, "true", 4) == 0)
+			*(bool *)f = true;
+		else if (len == 5 && memcmp(s, "false", 5) == 0)
+			*(bool *)f = false;
+		else {
+			cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+			    "%s%s must be true or false (YAML booleans are true/false only)",
+			    path, d->name);
+			return;
+		}
+		break;
+	case D_UINT:
+	case D_SIZE:
+		if (!all_digits(s, len) || len > 19) {
+			cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+			    "%s%s must be a whole number, not '%.*s'", path, d->name,
+			    (int)(len > 40 ? 40 : len), s);
+			return;
+		}
+		for (i = 0; i < len; i++)
+			v = v * 10 + (unsigned long long)(s[i] - '0');
+		if (v < d->min || v > d->max) {
+			cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+			    "%s%s = %llu is out of range (%llu to %llu)", path, d->name, v,
+			    d->min, d->max);
+			return;
+		}
+		if (d->type == D_UINT)
+			*(unsigned int *)f = (unsigned int)v;
+		else
+			*(size_t *)f = (size_t)v;
+		break;
+	case D_ENUM:
+		for (i = 0; d->enums[i].name != NULL; i++)
+			if (strlen(d->enums[i].name) == len &&
+			    memcmp(d->enums[i].name, s, len) == 0)
+				break;
+		if (d->enums[i].name == NULL) {
+			enum_list(d, allowed, sizeof(allowed));
+			cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%.*s' is not one of: %s",
+			    path, d->name, (int)(len > 80 ? 80 : len), s, allowed);
+			return;
+		}
+		*(int *)f = d->enums[i].value;
+		break;
+	default:
+		return;
+	}
+	cfg_line_set(x, f, line);
+}
+
+/* Checks a scalar node's YAML type against what the directive expects. */
+bool
+cfg_scalar(struct cfg_ctx *x, const char *path, const struct cfg_directive *d,
+    struct fy_node *n, int line, const char **sp, size_t *lenp)
+{
+	enum fy_node_style st;
+	size_t tlen = 0;
+	const char *s;
+
+	if (n == NULL || fy_node_get_type(n) != FYNT_SCALAR ||
+	    fy_node_get_style(n) == FYNS_ALIAS) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be %s, not %s", path, d->name,
+		    type_name(d), node_kind(n));
+		return false;
+	}
+	if (fy_node_get_tag(n, &tlen) != NULL && tlen != 0) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s: YAML tags are not supported",
+		    path, d->name);
+		return false;
+	}
+	if ((s = fy_node_get_scalar(n, lenp)) == NULL) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s has no value", path, d->name);
+		return false;
+	}
+	*sp = s;
+	st = fy_node_get_style(n);
+	switch (d->type) {
+	case D_BOOL:
+	case D_UINT:
+	case D_SIZE:
+		if (st != FYNS_PLAIN) {
+			cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be %s, not a quoted string",
+			    path, d->name, type_name(d));
+			return false;
+		}
+		return true;
+	default:
+		if (st == FYNS_PLAIN && plain_is_not_string(s, *lenp)) {
+			if (*lenp == 0)
+				cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s has no value",
+				    path, d->name);
+			else
+				cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+				    "%s%s must be a string, not '%.*s' (quote it if you mean the text)",
+				    path, d->name, (int)(*lenp > 40 ? 40 : *lenp), s);
+			return false;
+		}
+		return true;
+	}
+}
+
+static void parse_section(struct cfg_ctx *x, const struct cfg_section *s, struct fy_node *map,
+    void *base, int line);
+
+static void
+free_strlist(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+parse_strlist(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, void *base,
+    struct fy_node *n, int line)
+{
+	char ***arr = (char ***)((char *)base + d->off);
+	size_t *count = (size_t *)((char *)base + d->off_n);
+	struct cfg_directive elem;
+	struct fy_node *it;
+	void *iter = NULL;
+	char **v = NULL;
+	char *one = NULL;
+	size_t cnt, i = 0, len;
+	const char *s;
+	int l;
+
+	if (n == NULL || fy_node_get_type(n) != FYNT_SEQUENCE) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be a list of strings, not %s",
+		    path, d->name, node_kind(n));
+		return;
+	}
+	cnt = (size_t)fy_node_sequence_item_count(n);
+	if (cnt > CFG_MAX_LIST) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s has more than %d entries", path,
+		    d->name, CFG_MAX_LIST);
+		return;
+	}
+	if (cnt == 0 && (d->flags & DF_REQUIRED)) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s must not be empty", path, d->name);
+		return;
+	}
+	if (cnt != 0 && (v = calloc(cnt, sizeof(*v))) == NULL) {
+		x->oom = true;
+		return;
+	}
+	/* Each element is a string directive of its own, for checks and lines. */
+	elem = *d;
+	elem.type = D_STR;
+	elem.off = 0;
+	while ((it = fy_node_sequence_iterate(n, &iter)) != NULL && i < cnt) {
+		l = cfg_node_line(it, line);
+		if (!cfg_scalar(x, path, &elem, it, l, &s, &len))
+			continue;
+		one = NULL;
+		set_scalar(x, path, &elem, &one, s, len, l);
+		if (one == NULL)
+			continue;
+		v[i] = one;
+		cfg_line_set(x, &v[i], l);
+		i++;
+	}
+	free_strlist(*arr, *count);
+	*arr = v;
+	*count = i;
+	cfg_line_set(x, arr, line);
+}
+
+static void
+parse_objlist(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, void *base,
+    struct fy_node *n, int line)
+{
+	void **arr = (void **)((char *)base + d->off);
+	size_t *count = (size_t *)((char *)base + d->off_n);
+	struct fy_node *it;
+	void *iter = NULL;
+	size_t cnt, i = 0;
+	char *v;
+
+	if (n == NULL || fy_node_get_type(n) != FYNT_SEQUENCE) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be a list of mappings, not %s",
+		    path, d->name, node_kind(n));
+		return;
+	}
+	cnt = (size_t)fy_node_sequence_item_count(n);
+	if (cnt > CFG_MAX_LIST) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s has more than %d entries", path,
+		    d->name, CFG_MAX_LIST);
+		return;
+	}
+	if (cnt == 0) {
+		if (d->flags & DF_REQUIRED)
+			cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s must not be empty", path,
+			    d->name);
+		cfg_line_set(x, arr, line);
+		return;
+	}
+	if ((v = calloc(cnt, d->sub->size)) == NULL) {
+		x->oom = true;
+		return;
+	}
+	/* Hand the array over first so that everything parsed into it gets freed. */
+	*arr = v;
+	*count = cnt;
+	cfg_line_set(x, arr, line);
+	while ((it = fy_node_sequence_iterate(n, &iter)) != NULL && i < cnt) {
+		int l = cfg_node_line(it, line);
+
+		if (fy_node_get_type(it) != FYNT_MAPPING) {
+			cfg_err(x, l, EIDGW_E_CONFIG_TYPE, "%s%s: each entry must be a mapping, not %s",
+			    path, d->name, node_kind(it));
+			cfg_section_defaults(x, d->sub, v + i * d->sub->size);
+		} else
+			parse_section(x, d->sub, it, v + i * d->sub->size, l);
+		i++;
+	}
+}
+
+static void
+parse_value(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, void *base,
+    struct fy_node *n, int line)
+{
+	const char *s;
+	size_t len;
+
+	switch (d->type) {
+	case D_STR:
+	case D_PATH:
+	case D_BOOL:
+	case D_UINT:
+	case D_SIZE:
+	case D_ENUM:
+		if (cfg_scalar(x, path, d, n, line, &s, &len))
+			set_scalar(x, path, d, base, s, len, line);
+		break;
+	case D_STRLIST:
+		parse_strlist(x, path, d, base, n, line);
+		break;
+	case D_SECTION:
+		if (n == NULL || fy_node_get_type(n) != FYNT_MAPPING) {
+			cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be a mapping, not %s",
+			    path, d->name, node_kind(n));
+			cfg_section_defaults(x, d->sub, (char *)base + d->off);
+			break;
+		}
+		cfg_line_set(x, (char *)base + d->off, line);
+		parse_section(x, d->sub, n, (char *)base + d->off, line);
+		break;
+	case D_OBJLIST:
+		parse_objlist(x, path, d, base, n, line);
+		break;
+	case D_CUSTOM:
+		d->parse(x, path, d, base, n, NULL, line);
+		break;
+	}
+}
+
+/* Applies one directive's default (defaults are trusted text, not checked for YAML type). */
+static void
+apply_default(struct cfg_ctx *x, const struct cfg_directive *d, void *base)
+{
+	const char *p, *q;
+	char **v;
+	size_t n = 0, i;
+
+	if (d->type == D_SECTION) {
+		cfg_section_defaults(x, d->sub, (char *)base + d->off);
+		return;
+	}
+	if (d->def == NULL)
+		return;
+	switch (d->type) {
+	case D_STRLIST:
+		for (p = d->def; *p != '\0'; p = q) {
+			while (*p == ' ')
+				p++;
+			if (*p == '\0')
+				break;
+			for (q = p; *q != '\0' && *q != ' '; q++)
+				;
+			n++;
+		}
+		if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+			x->oom = true;
+			return;
+		}
+		for (i = 0, p = d->def; i < n; p = q) {
+			while (*p == ' ')
+				p++;
+			for (q = p; *q != '\0' && *q != ' '; q++)
+				;
+			if ((v[i++] = strndup(p, (size_t)(q - p))) == NULL)
+				x->oom = true;
+		}
+		*(char ***)((char *)base + d->off) = v;
+		*(size_t *)((char *)base + d->off_n) = n;
+		break;
+	case D_CUSTOM:
+		d->parse(x, "", d, base, NULL, d->def, 0);
+		break;
+	case D_OBJLIST:
+		break;
+	default:
+		set_scalar(x, "", d, base, d->def, strlen(d->def), 0);
+		/* A default has no line: forget the record set_scalar made. */
+		if (x->n_lines > 0 && x->lines[x->n_lines - 1].field == (char *)base + d->off)
+			x->n_lines--;
+		break;
+	}
+}
+
+void
+cfg_section_defaults(struct cfg_ctx *x, const struct cfg_section *s, void *base)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		apply_default(x, &s->d[i], base);
+}
+
+static void
+parse_section(struct cfg_ctx *x, const struct cfg_section *s, struct fy_node *map, void *base,
+    int line)
+{
+	unsigned char seen[CFG_MAX_DIRECTIVES];
+	int seen_line[CFG_MAX_DIRECTIVES];
+	struct fy_node_pair *p;
+	struct fy_node *k;
+	char path[128];
+	void *iter = NULL;
+	const char *key;
+	size_t klen, i;
+	int kline;
+
+	memset(seen, 0, sizeof(seen));
+	(void)snprintf(path, sizeof(path), "%s%s", s->path, s->path[0] != '\0' ? "." : "");
+	while ((p = fy_node_mapping_iterate(map, &iter)) != NULL) {
+		k = fy_node_pair_key(p);
+		kline = cfg_node_line(k, line);
+		if (k == NULL || fy_node_get_type(k) != FYNT_SCALAR ||
+		    fy_node_get_style(k) == FYNS_ALIAS ||
+		    (key = fy_node_get_scalar(k, &klen)) == NULL) {
+			cfg_err(x, kline, EIDGW_E_CONFIG_TYPE, "%s: keys must be plain strings",
+			    s->path[0] != '\0' ? s->path : "top level");
+			continue;
+		}
+		for (i = 0; i < s->n; i++)
+			if (strlen(s->d[i].name) == klen && memcmp(s->d[i].name, key, klen) == 0)
+				break;
+		if (i == s->n) {
+			cfg_err(x, kline, EIDGW_E_CONFIG_UNKNOWN_KEY, "unknown key '%s%.*s'", path,
+			    (int)(klen > 60 ? 60 : klen), key);
+			continue;
+		}
+		if (seen[i]) {
+			cfg_err(x, kline, EIDGW_E_CONFIG_DUPLICATE,
+			    "duplicate key '%s%s' (first at line %d)", path, s->d[i].name,
+			    seen_line[i]);
+			continue;
+		}
+		seen[i] = 1;
+		seen_line[i] = kline;
+		parse_value(x, path, &s->d[i], base, fy_node_pair_value(p), kline);
+	}
+	for (i = 0; i < s->n; i++) {
+		if (seen[i])
+			continue;
+		if (s->d[i].flags & DF_REQUIRED)
+			cfg_err(x, line, EIDGW_E_CONFIG_MISSING, "missing required key '%s%s'",
+			    path, s->d[i].name);
+		else
+			apply_default(x, &s->d[i], base);
+	}
+	if (s->validate != NULL)
+		s->validate(x, base, line);
+}
+
+/* Parses a whole file's root mapping against a section. */
+void
+cfg_parse_root(struct cfg_ctx *x, const struct cfg_section *s, struct cfg_yaml *y, void *base)
+{
+	if (fy_node_get_type(y->root) != FYNT_MAPPING) {
+		cfg_err(x, cfg_node_line(y->root, 1), EIDGW_E_CONFIG_TYPE,
+		    "the file must hold a YAML mapping, not %s", node_kind(y->root));
+		cfg_section_defaults(x, s, base);
+		return;
+	}
+	parse_section(x, s, y->root, base, cfg_node_line(y->root, 1));
+}
+
+/* ---- freeing ---------------------------------------------------------- */
+
+void
+cfg_section_free(const struct cfg_section *s, void *base)
+{
+	const struct cfg_directive *d;
+	size_t i, j, *n;
+	void *f;
+	char **p;
+
+	for (i = 0; i < s->n; i++) {
+		d = &s->d[i];
+		f = (char *)base + d->off;
+		switch (d->type) {
+		case D_STR:
+		case D_PATH:
+			p = f;
+			if (d->flags & DF_SECRET)
+				eidgw_free_secret_str(*p);
+			else
+				free(*p);
+			*p = NULL;
+			break;
+		case D_STRLIST:
+			n = (size_t *)((char *)base + d->off_n);
+			free_strlist(*(char ***)f, *n);
+			*(char ***)f = NULL;
+			*n = 0;
+			break;
+		case D_SECTION:
+			cfg_section_free(d->sub, f);
+			break;
+		case D_OBJLIST:
+			n = (size_t *)((char *)base + d->off_n);
+			for (j = 0; j < *n; j++)
+				cfg_section_free(d->sub, *(char **)f + j * d->sub->size);
+			free(*(void **)f);
+			*(void **)f = NULL;
+			*n = 0;
+			break;
+		case D_CUSTOM:
+			if (d->release != NULL)
+				d->release(d, base);
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->cleanup != NULL)
+		s->cleanup(base);
+}
+
+char *
+cfg_path_join_n(const char *dir, const char *name, size_t len)
+{
+	char *tmp, *r;
+
+	if ((tmp = strndup(name, len)) == NULL)
+		return NULL;
+	r = cfg_path_join(dir, tmp);
+	free(tmp);
+	return r;
+}
+
+/* ---- known keys and the reference ------------------------------------- */
+
+static void
+walk_keys(const struct cfg_section *s, const char *prefix,
+    void (*fn)(const char *key, const struct cfg_directive *d, void *arg), void *arg)
+{
+	char path[160];
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		(void)snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "",
+		    s->d[i].name);
+		if (s->d[i].type == D_SECTION || s->d[i].type == D_OBJLIST)
+			walk_keys(s->d[i].sub, path, fn, arg);
+		else
+			fn(path, &s->d[i], arg);
+	}
+}
+
+static void
+walk_all(void (*fn)(const char *key, const struct cfg_directive *d, void *arg), void *arg)
+{
+	walk_keys(&cfg_gateway_section, "", fn, arg);
+	walk_keys(&cfg_client_section, "client", fn, arg);
+	walk_keys(&cfg_country_section, "country", fn, arg);
+}
+
+struct key_list {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+collect_key(const char *key, const struct cfg_directive *d, void *arg)
+{
+	struct key_list *l = arg;
+
+	(void)d;
+	if (l->n + 1 >= l->cap)
+		return;
+	l->v[l->n++] = strdup(key);
+}
+
+static const char *const *known_keys;
+static pthread_once_t known_keys_once = PTHREAD_ONCE_INIT;
+
+static void
+known_keys_build(void)
+{
+	static struct key_list l;
+
+	l.cap = 512;
+	if ((l.v = calloc(l.cap, sizeof(*l.v))) == NULL)
+		return;
+	walk_all(collect_key, &l);
+	known_keys = (const char *const *)l.v;
+}
+
+const char *const *
+gw_config_known_keys(void)
+{
+	static const char *const none[] = { NULL };
+
+	(void)pthread_once(&known_keys_once, known_keys_build);
+	return known_keys != NULL ? known_keys : none;
+}
+
+static void
+print_row(const char *key, const struct cfg_directive *d, void *arg)
+{
+	FILE *f = arg;
+	char allowed[512];
+	const char *type = type_name(d);
+
+	if (d->enums != NULL) {
+		enum_list(d, allowed, sizeof(allowed));
+		fprintf(f, "| `%s` | one of: %s | ", key, allowed);
+	} else
+		fprintf(f, "| `%s` | %s | ", key, d->type_doc != NULL ? d->type_doc : type);
+	if (d->flags & DF_REQUIRED)
+		fprintf(f, "required | ");
+	else if (d->def_doc != NULL)
+		fprintf(f, "%s | ", d->def_doc);
+	else if (d->def != NULL)
+		fprintf(f, "`%s` | ", d->def);
+	else
+		fprintf(f, "unset | ");
+	fprintf(f, "%s | %s", (d->flags & DF_RESTART) ? "restart" : "reload", d->doc);
+	if (d->type == D_UINT || d->type == D_SIZE)
+		fprintf(f, " Range %llu to %llu.", d->min, d->max);
+	fprintf(f, " |\n");
+}
+
+void
+gw_config_reference_print(void *fp)
+{
+	FILE *f = fp != NULL ? fp : stdout;
+
+	fprintf(f, "| key | type | default | on SIGHUP | meaning |\n");
+	fprintf(f, "| --- | --- | --- | --- | --- |\n");
+	walk_all(print_row, f);
+}
+
+/* ---- the snapshot ----------------------------------------------------- */
+
+static void
+config_free(struct gw_config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	cfg_section_free(&cfg_gateway_section, c);
+	for (i = 0; i < c->n_clients; i++) {
+		cfg_section_free(&cfg_client_section, &c->clients[i]);
+		free(c->clients[i].file);
+	}
+	free(c->clients);
+	for (i = 0; i < c->n_countries; i++) {
+		cfg_section_free(&cfg_country_section, &c->countries[i]);
+		free(c->countries[i].file);
+	}
+	free(c->countries);
+	free(c->path);
+	free(c->dir);
+	eidgw_wipe(c->pairwise_key, sizeof(c->pairwise_key));
+	free(c);
+}
+
+struct gw_config *
+gw_config_ref(struct gw_config *c)
+{
+	if (c != NULL)
+		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void
+gw_config_unref(struct gw_config *c)
+{
+	if (c == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		config_free(c);
+}
+
+const struct gw_client_conf *
+gw_config_client(const struct gw_config *c, const char *client_id)
+{
+	size_t i;
+
+	if (c == NULL || client_id == NULL)
+		return NULL;
+	for (i = 0; i < c->n_clients; i++)
+		if (c->clients[i].client_id != NULL &&
+		    strcmp(c->clients[i].client_id, client_id) == 0)
+			return &c->clients[i];
+	return NULL;
+}
+
+const struct gw_country_conf *
+gw_config_country(const struct gw_config *c, const char *code)
+{
+	size_t i;
+
+	if (c == NULL || code == NULL)
+		return NULL;
+	for (i = 0; i < c->n_countries; i++)
+		if (strcmp(c->countries[i].code, code) == 0)
+			return &c->countries[i];
+	return NULL;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int
+yaml_name_filter(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
+}
+
+static int
+name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/*
+ * Lists dir's *.yaml files sorted by name (byte order).  Returns the count
+ * (0 on error, which is reported against the directive that named dir).
+ */
+static size_t
+list_yaml(struct cfg_ctx *x, const char *dir, const void *field, const char *what,
+    struct dirent ***out)
+{
+	int n;
+
+	*out = NULL;
+	if (dir == NULL)
+		return 0;
+	n = scandir(dir, out, yaml_name_filter, name_cmp);
+	if (n < 0) {
+		cfg_err_at(x, x->cfg->path, cfg_line(x, field, 0), EIDGW_E_CONFIG_FILE,
+		    "%s %s: %s", what, dir, strerror(errno));
+		*out = NULL;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static void
+free_dirents(struct dirent **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+load_clients(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, size_t n)
+{
+	struct cfg_yaml y;
+	size_t i;
+	char *path;
+
+	if (n == 0)
+		return;
+	if ((c->clients = calloc(n, sizeof(*c->clients))) == NULL) {
+		x->oom = true;
+		return;
+	}
+	for (i = 0; i < n && !x->oom; i++) {
+		struct gw_client_conf *cl = &c->clients[c->n_clients];
+
+		if ((path = cfg_path_join(c->clients_dir, ents[i]->d_name)) == NULL) {
+			x->oom = true;
+			return;
+		}
+		cl->file = path;
+		c->n_clients++;
+		x->file = path;
+		x->n_lines = 0;
+		x->file_base = ents[i]->d_name;
+		if (cfg_yaml_load(x, path, &y))
+			cfg_parse_root(x, &cfg_client_section, &y, cl);
+		else
+			cfg_section_defaults(x, &cfg_client_section, cl);
+		cfg_yaml_free(&y);
+	}
+}
+
+static void
+load_countries(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, size_t n)
+{
+	struct cfg_yaml y;
+	size_t i;
+	char *path;
+
+	if (n == 0)
+		return;
+	if ((c->countries = calloc(n, sizeof(*c->countries))) == NULL) {
+		x->oom = true;
+		return;
+	}
+	for (i = 0; i < n && !x->oom; i++) {
+		struct gw_country_conf *co = &c->countries[c->n_countries];
+
+		if ((path = cfg_path_join(c->countries_dir, ents[i]->d_name)) == NULL) {
+			x->oom = true;
+			return;
+		}
+		co->file = path;
+		c->n_countries++;
+		x->file = path;
+		x->n_lines = 0;
+		x->file_base = ents[i]->d_name;
+		if (cfg_yaml_load(x, path, &y))
+			cfg_parse_root(x, &cfg_country_section, &y, co);
+		else
+			cfg_section_defaults(x, &cfg_country_section, co);
+		cfg_yaml_free(&y);
+	}
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return eidgw_strdup(".");
+	if (slash == path)
+		return eidgw_strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+enum eidgw_err
+gw_config_load(const char *path, struct gw_config **out, struct gw_config_errors *errs)
+{
+	struct gw_config_errors local = { NULL, 0 };
+	struct dirent **cl_ents = NULL, **co_ents = NULL;
+	size_t n_cl = 0, n_co = 0;
+	struct gw_config *c = NULL;
+	struct cfg_ctx x;
+	struct cfg_yaml y;
+	unsigned int hlen = 0;
+	enum eidgw_err rc = EIDGW_E_NOMEM;
+
+	if (out != NULL)
+		*out = NULL;
+	if (errs == NULL)
+		errs = &local;
+	errs->v = NULL;
+	errs->n = 0;
+	memset(&x, 0, sizeof(x));
+	memset(&y, 0, sizeof(y));
+	if (path == NULL || out == NULL)
+		return EIDGW_E_INVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto out;
+	atomic_init(&c->refs, 1);
+	if ((c->path = eidgw_strdup(path)) == NULL || (c->dir = dir_of(path)) == NULL)
+		goto out;
+	c->loaded_at = eidgw_now();
+	x.cfg = c;
+	x.errs = errs;
+	x.file = c->path;
+	if ((x.md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(x.md, EVP_sha256(), NULL) != 1)
+		goto out;
+
+	if (cfg_yaml_load(&x, path, &y)) {
+		cfg_parse_root(&x, &cfg_gateway_section, &y, c);
+		/* Directory listings need the lines of clients_dir / countries_dir. */
+		n_cl = list_yaml(&x, c->clients_dir, &c->clients_dir, "clients_dir", &cl_ents);
+		n_co = list_yaml(&x, c->countries_dir, &c->countries_dir, "countries_dir",
+		    &co_ents);
+	} else
+		cfg_section_defaults(&x, &cfg_gateway_section, c);
+	cfg_yaml_free(&y);
+	if (x.oom)
+		goto out;
+
+	load_clients(&x, c, cl_ents, n_cl);
+	load_countries(&x, c, co_ents, n_co);
+	if (x.oom)
+		goto out;
+	x.file = c->path;
+	x.n_lines = 0;
+	cfg_check_global(&x, c);
+	if (x.oom)
+		goto out;
+	if (x.truncated)
+		cfg_err_at(&x, c->path, 0, EIDGW_E_CONFIG, "too many errors; only the first %d shown",
+		    CFG_MAX_ERRORS);
+	if (x.n_errors != 0) {
+		rc = EIDGW_E_CONFIG;
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(x.md, c->hash, &hlen) != 1 || hlen != sizeof(c->hash))
+		goto out;
+	*out = c;
+	c = NULL;
+	rc = EIDGW_OK;
+out:
+	if (rc == EIDGW_E_NOMEM && x.errs != NULL)
+		cfg_err_at(&x, path, 0, EIDGW_E_NOMEM, "out of memory while loading the configuration");
+	free_dirents(cl_ents, n_cl);
+	free_dirents(co_ents, n_co);
+	EVP_MD_CTX_free(x.md);
+	free(x.lines);
+	config_free(c);
+	if (errs == &local)
+		gw_config_errors_free(&local);
+	return rc;
+}
