@@ -877,7 +877,7 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
     struct eidgw_diag *d)
 {
 	struct eidgw_buf plain;
-	xmlNodePtr lst = NULL, c, found = NULL, ed;
+	xmlNodePtr lst = NULL, c, found = NULL, ed, ctxnode;
 	xmlParserErrors perr;
 	enum eidgw_err rc;
 	const char *type;
@@ -887,8 +887,10 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	*assertion = NULL;
 	eidgw_buf_init(&plain, ENC_MAX_CIPHER);
 	if (doc == NULL || enc == NULL || enc->doc != doc || enc->parent == NULL ||
-	    enc->parent->type != XML_ELEMENT_NODE)
-		EIDGW_FAIL(d, EIDGW_E_INVAL, "EncryptedAssertion not inside an element of doc");
+	    enc->type != XML_ELEMENT_NODE)
+		EIDGW_FAIL(d, EIDGW_E_INVAL, "EncryptedAssertion not in doc");
+	/* A root EncryptedAssertion gives its own scope (namespaces are reconciled below). */
+	ctxnode = enc->parent->type == XML_ELEMENT_NODE ? enc->parent : enc;
 	if ((rc = find_encrypted_data(enc, &ed, d)) != EIDGW_OK)
 		goto out;
 	type = attr(ed, "Type");
@@ -905,7 +907,7 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	 * is no DTD in doc (saml_xml_parse refused it) and a DOCTYPE cannot
 	 * appear in content, so no entity other than the predefined five exists.
 	 */
-	perr = xmlParseInNodeContext(enc->parent, plain.data, (int)plain.len,
+	perr = xmlParseInNodeContext(ctxnode, plain.data, (int)plain.len,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING, &lst);
 	if (perr != XML_ERR_OK || lst == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_MALFORMED, "decrypted assertion is not "
@@ -934,6 +936,15 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	if (xmlReplaceNode(enc, found) == NULL) {
 		xmlFreeNode(found);
 		EIDGW_FAIL(d, EIDGW_E_INTERNAL, "cannot replace EncryptedAssertion");
+	}
+	/*
+	 * Namespace nodes of the plaintext may point at declarations on enc
+	 * (root case) - re-declare them on the assertion before enc goes.
+	 */
+	if (xmlReconciliateNs(doc, found) < 0) {
+		(void)xmlReplaceNode(found, enc);	/* put the tree back as it was */
+		xmlFreeNode(found);
+		EIDGW_FAIL(d, EIDGW_E_NOMEM, "namespace reconciliation");
 	}
 	xmlFreeNode(enc);
 	*assertion = found;
