@@ -108,7 +108,7 @@ saml_xml_parse(const char *data, size_t len, size_t max_bytes, xmlDocPtr *out,
 
 	*out = NULL;
 	memset(&g, 0, sizeof(g));
-	if (data == NULL)
+	if (data == NULL || len == 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_MALFORMED, "no input");
 	if (len > max_bytes || len > (size_t)INT32_MAX)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_LARGE, "%zu bytes, limit %zu", len, max_bytes);
@@ -137,7 +137,8 @@ saml_xml_parse(const char *data, size_t len, size_t max_bytes, xmlDocPtr *out,
 	if (g.too_deep)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_DEEP, "element nesting deeper than %d",
 		    SAML_XML_MAX_DEPTH);
-	if (!ctxt->wellFormed || doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+	if (!ctxt->wellFormed || !ctxt->nsWellFormed || doc == NULL ||
+	    xmlDocGetRootElement(doc) == NULL) {
 		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
 
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_MALFORMED, "not well-formed: line %d: %s",
