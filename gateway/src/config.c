@@ -145,9 +145,13 @@ cfg_line(const struct cfg_ctx *x, const void *field, int fallback)
 {
 	size_t i;
 
-	for (i = 0; i < x->n_lines; i++)
-		if (x->lines[i].field == field)
-			return x->lines[i].line;
+	/*
+	 * The newest record wins: a section and its first field share an
+	 * address, and the field is recorded after the section.
+	 */
+	for (i = x->n_lines; i > 0; i--)
+		if (x->lines[i - 1].field == field)
+			return x->lines[i - 1].line;
 	return fallback;
 }
 

@@ -1712,6 +1712,13 @@ cfg_check_global(struct cfg_ctx *x, struct gw_config *c)
 				    c->countries[j].file, c->countries[j].line);
 				break;
 			}
+		if (a->saml.signature_alg != NULL && c->saml_signing.key != NULL &&
+		    eidgw_starts_with(a->saml.signature_alg, "rsa-") !=
+		    (c->saml_signing.key->type == EIDGW_KEY_RSA))
+			cfg_err_at(x, a->file, a->line, EIDGW_E_CONFIG_VALUE,
+			    "country '%s': saml.signature_alg %s does not fit the gateway's %s signing key",
+			    a->code, a->saml.signature_alg,
+			    c->saml_signing.key->type == EIDGW_KEY_RSA ? "RSA" : "EC");
 		if (a->enabled && a->connector != NULL && strcmp(a->connector, "eidas-saml") != 0 &&
 		    c->plugins_dir == NULL)
 			cfg_err_at(x, a->file, a->line, EIDGW_E_CONFIG_MISSING,
