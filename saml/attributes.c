@@ -330,7 +330,7 @@ xml_attr(const xmlNode *n, const char *name)
 	return s;
 }
 
-/* Checks and stores one value of a known attribute. */
+/* Checks and stores one value of a known attribute; always takes text. */
 static enum eidgw_err
 attr_store(const struct attr_def *def, const xmlNode *val, char *text, const char *idp_country,
     struct saml_identity *id, struct eidgw_diag *d)
@@ -456,8 +456,10 @@ attr_read(const xmlNode *attr, const char *idp_country, bool allow_representativ
 			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_INVALID, "AttributeValue is not text");
 		if (text[0] == '\0' || strlen(text) > maxlen || !text_clean(text))
 			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_INVALID, "AttributeValue empty or too long");
-		EIDGW_TRY(attr_store(def, v, text, idp_country, id, d));
-		text = NULL;	/* attr_store took it */
+		rc = attr_store(def, v, text, idp_country, id, d);
+		text = NULL;	/* attr_store took it, whatever the outcome */
+		if (rc != EIDGW_OK)
+			goto out;
 	}
 	if (nvals == 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_INVALID, "Attribute without value");

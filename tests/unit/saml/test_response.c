@@ -1,0 +1,453 @@
+/*
+ * Unit tests for saml/response.c: the hostile-input suite of
+ * tests/data/saml/hostile (MANIFEST: file, expected code, options), the
+ * result of a valid Response, LoA ordering, and the replay cache failing
+ * closed.
+ */
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "core/store.h"
+#include "core/util.h"
+#include "saml/response.h"
+#include "saml/xml.h"
+
+#define IDP "https://idp.example.eu/metadata"
+#define ACS "https://gw.example.org/saml/acs"
+#define SP "https://gw.example.org/saml/metadata"
+#define REQ "_0123456789abcdef0123456789abcdef"
+#define NOW 1767225900	/* 2026-01-01T00:05:00Z */
+
+static EVP_PKEY *idp_pub, *idp_rsa_pub;
+static struct eidgw_key *sp_enc;
+
+static EVP_PKEY *
+load_pub(const char *rel)
+{
+	char *pem = tl_read_data(rel, NULL);
+	BIO *bio;
+	X509 *x;
+	EVP_PKEY *k;
+
+	assert_non_null(pem);
+	bio = BIO_new_mem_buf(pem, -1);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(x);
+	k = X509_get_pubkey(x);
+	X509_free(x);
+	BIO_free(bio);
+	free(pem);
+	return k;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	assert_int_equal(saml_library_init(), EIDGW_OK);
+	idp_pub = load_pub("saml/keys/idp-sign.cert.pem");
+	idp_rsa_pub = load_pub("saml/keys/idp-rsa.cert.pem");
+	assert_int_equal(eidgw_key_load_pem(tl_path(EIDGW_TEST_DATA, "saml/keys/sp-enc.key.pem"),
+	    NULL, 3072, &sp_enc, NULL), EIDGW_OK);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(idp_pub);
+	EVP_PKEY_free(idp_rsa_pub);
+	eidgw_key_free(sp_enc);
+	return 0;
+}
+
+struct fixture {
+	EVP_PKEY *keys[2];
+	struct saml_trust trust;
+	const struct eidgw_key *dec[1];
+	struct saml_response_expect e;
+	struct eidgw_store *store;
+};
+
+static void
+fixture_init(struct fixture *f, bool trust_rsa)
+{
+	memset(f, 0, sizeof(*f));
+	f->keys[0] = idp_pub;
+	f->keys[1] = idp_rsa_pub;
+	f->trust.keys = f->keys;
+	f->trust.nkeys = trust_rsa ? 2 : 1;
+	f->dec[0] = sp_enc;
+	assert_int_equal(eidgw_store_mem_new(&f->store), EIDGW_OK);
+	f->e.idp_entity_id = IDP;
+	f->e.idp_country = "BE";
+	f->e.idp_trust = &f->trust;
+	f->e.acs_url = ACS;
+	f->e.sp_entity_id = SP;
+	f->e.request_id = REQ;
+	f->e.requested_loa = SAML_LOA_SUBSTANTIAL;
+	f->e.requested_nameid_format = SAML_NAMEID_PERSISTENT;
+	f->e.now = NOW;
+	f->e.skew_s = 30;
+	f->e.dec_keys = f->dec;
+	f->e.ndec_keys = 1;
+	f->e.replay_store = f->store;
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	eidgw_store_free(f->store);
+}
+
+static enum eidgw_err
+run_b64(const char *xml, size_t len, const struct saml_response_expect *e,
+    struct saml_result *res, struct eidgw_diag *d)
+{
+	struct eidgw_buf b;
+	enum eidgw_err rc;
+
+	eidgw_buf_init(&b, 4 * 1024 * 1024);
+	assert_int_equal(eidgw_b64_encode(&b, xml, len, false), EIDGW_OK);
+	rc = saml_response_validate(b.data, b.len, e, res, d);
+	eidgw_buf_free(&b);
+	return rc;
+}
+
+static const char *
+opt_value(char **opts, int nopts, const char *key)
+{
+	size_t kl = strlen(key);
+	int i;
+
+	for (i = 0; i < nopts; i++)
+		if (strncmp(opts[i], key, kl) == 0 && opts[i][kl] == '=')
+			return opts[i] + kl + 1;
+	return NULL;
+}
+
+static bool
+opt_has(char **opts, int nopts, const char *key)
+{
+	int i;
+
+	for (i = 0; i < nopts; i++)
+		if (strcmp(opts[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Digest 2 and issue 7 "Done means": every hostile input gets its own code. */
+static void
+test_hostile_manifest(void **state)
+{
+	char *manifest = tl_read_data("saml/hostile/MANIFEST", NULL);
+	char *line, *save = NULL, *tok, *tsave;
+	int ncases = 0, failures = 0;
+
+	(void)state;
+	assert_non_null(manifest);
+	for (line = strtok_r(manifest, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *file, *expect, *opts[8];
+		int nopts = 0;
+		struct fixture f;
+		struct saml_result res;
+		struct eidgw_diag d;
+		enum eidgw_err rc;
+		const char *v;
+		char *xml;
+		size_t len;
+
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		file = strtok_r(line, " ", &tsave);
+		expect = strtok_r(NULL, " ", &tsave);
+		assert_non_null(expect);
+		while (nopts < 8 && (tok = strtok_r(NULL, " ", &tsave)) != NULL)
+			opts[nopts++] = tok;
+		xml = tl_read_data(tl_path("saml/hostile", file), &len);
+		assert_non_null(xml);
+		fixture_init(&f, opt_has(opts, nopts, "trust_rsa"));
+		f.e.assertion_signature_only = opt_has(opts, nopts, "aso");
+		f.e.require_encryption = opt_has(opts, nopts, "enc_required");
+		f.e.require_assertion_signature = opt_has(opts, nopts, "assertion_sig_required");
+		if ((v = opt_value(opts, nopts, "max")) != NULL)
+			f.e.max_bytes = (size_t)strtoul(v, NULL, 10);
+		eidgw_diag_clear(&d);
+		rc = run_b64(xml, len, &f.e, &res, &d);
+		if (strcmp(eidgw_err_name(rc), expect) != 0) {
+			print_error("%s: got %s (%s), want %s\n", file, eidgw_err_name(rc),
+			    d.reason, expect);
+			failures++;
+		}
+		if (rc == EIDGW_OK) {
+			if ((v = opt_value(opts, nopts, "name_id")) != NULL &&
+			    strcmp(res.name_id, v) != 0) {
+				print_error("%s: NameID read as '%s'\n", file, res.name_id);
+				failures++;
+			}
+			if ((v = opt_value(opts, nopts, "pid")) != NULL &&
+			    strcmp(res.identity.person_identifier, v) != 0) {
+				print_error("%s: PersonIdentifier read as '%s'\n", file,
+				    res.identity.person_identifier);
+				failures++;
+			}
+		}
+		saml_result_clear(&res);
+		if (opt_has(opts, nopts, "replay")) {
+			rc = run_b64(xml, len, &f.e, &res, NULL);
+			if (rc != EIDGW_E_SAML_REPLAY) {
+				print_error("%s: replay gave %s\n", file, eidgw_err_name(rc));
+				failures++;
+			}
+			saml_result_clear(&res);
+		}
+		fixture_free(&f);
+		free(xml);
+		ncases++;
+	}
+	free(manifest);
+	print_message("%d hostile-suite cases\n", ncases);
+	assert_true(ncases >= 60);
+	assert_int_equal(failures, 0);
+}
+
+static void
+test_valid_result(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_OK);
+	assert_string_equal(res.assertion_id, "_asrt000000000000000000000000001");
+	assert_string_equal(res.response_id, "_resp000000000000000000000000001");
+	assert_string_equal(res.issuer, IDP);
+	assert_string_equal(res.name_id, "BE/DE/1234567890");
+	assert_string_equal(res.name_id_format, SAML_NAMEID_PERSISTENT);
+	assert_string_equal(res.loa, SAML_LOA_SUBSTANTIAL);
+	assert_string_equal(res.status_code, SAML_STATUS_SUCCESS);
+	assert_int_equal(res.authn_instant, NOW - 10);
+	assert_int_equal(res.not_on_or_after, NOW + 300);
+	assert_false(res.was_encrypted);
+	assert_int_equal(res.identity.kind, SAML_PERSON_NATURAL);
+	assert_string_equal(res.identity.person_identifier, "BE/DE/1234567890");
+	assert_string_equal(res.identity.family_name.latin, "Papadopoulos");
+	assert_string_equal(res.identity.family_name.nonlatin, "Παπαδόπουλος");
+	assert_string_equal(res.identity.given_name.latin, "Eleni");
+	assert_null(res.identity.given_name.nonlatin);
+	assert_string_equal(res.identity.date_of_birth, "1970-05-31");
+	saml_result_clear(&res);
+	assert_null(res.name_id);
+	fixture_free(&f);
+	free(xml);
+}
+
+static void
+test_encrypted_result(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	struct eidgw_diag d;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid-encrypted.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	f.e.require_encryption = true;
+	eidgw_diag_clear(&d);
+	assert_int_equal(run_b64(xml, len, &f.e, &res, &d), EIDGW_OK);
+	assert_true(res.was_encrypted);
+	assert_string_equal(res.identity.person_identifier, "BE/DE/1234567890");
+	saml_result_clear(&res);
+	/* without our key: decryption fails, one generic code */
+	f.e.ndec_keys = 0;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_DECRYPT);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(xml);
+}
+
+static void
+test_status_kept_on_error(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/status-denied.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_STATUS_DENIED);
+	assert_string_equal(res.status_code, "urn:oasis:names:tc:SAML:2.0:status:Responder");
+	assert_string_equal(res.status_sub_code, "urn:oasis:names:tc:SAML:2.0:status:RequestDenied");
+	assert_null(res.assertion_id);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(xml);
+}
+
+static enum eidgw_err
+store_down(struct eidgw_store *s, const char *k, const void *v, size_t l, int64_t ttl)
+{
+	(void)s; (void)k; (void)v; (void)l; (void)ttl;
+	return EIDGW_E_STORE_UNAVAILABLE;
+}
+
+static enum eidgw_err
+replay_cb(void *ctx, const char *id, int64_t ttl)
+{
+	int *calls = ctx;
+
+	assert_string_equal(id, "_asrt000000000000000000000000001");
+	assert_true(ttl >= 300 && ttl <= 330);
+	return (*calls)++ == 0 ? EIDGW_OK : EIDGW_E_STORE_EXISTS;
+}
+
+/* store.h: a cache that cannot answer makes validation fail, never skip. */
+static void
+test_replay_fail_closed(void **state)
+{
+	static const struct eidgw_store_ops down_ops = { .name = "down", .put_new = store_down };
+	struct eidgw_store down = { &down_ops, NULL };
+	struct fixture f;
+	struct saml_result res;
+	char *xml;
+	size_t len;
+	int calls = 0;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	f.e.replay_store = &down;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_STORE_UNAVAILABLE);
+	assert_null(res.identity.person_identifier);
+	saml_result_clear(&res);
+	f.e.replay_store = NULL;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_STORE_UNAVAILABLE);
+	saml_result_clear(&res);
+	f.e.replay_fn = replay_cb;
+	f.e.replay_ctx = &calls;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_OK);
+	saml_result_clear(&res);
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_REPLAY);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(xml);
+}
+
+static void
+test_expectation_mismatches(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	f.e.requested_loa = SAML_LOA_HIGH;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_LOA);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	fixture_init(&f, false);
+	f.e.idp_country = "DE";
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_PID_COUNTRY);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	fixture_init(&f, false);
+	f.e.requested_nameid_format = SAML_NAMEID_TRANSIENT;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_NAMEID);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	fixture_init(&f, false);
+	f.e.now = NOW + 3600;	/* everything expired */
+	assert_int_not_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_OK);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	fixture_init(&f, false);
+	f.trust.nkeys = 0;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_SIG_UNTRUSTED);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	fixture_init(&f, false);
+	{
+		static const char *const exact[] = { "http://eidas.europa.eu/NotNotified/LoA/high",
+		    SAML_LOA_SUBSTANTIAL, SAML_LOA_HIGH };
+
+		f.e.exact_loas = exact;
+		f.e.nexact_loas = 3;
+		assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_OK);
+		saml_result_clear(&res);
+	}
+	fixture_free(&f);
+	fixture_init(&f, false);
+	{
+		static const char *const req[] = { "http://eidas.europa.eu/attributes/naturalperson/BirthName" };
+
+		f.e.required_attrs = req;
+		f.e.nrequired_attrs = 1;
+		assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_E_SAML_ATTR_MISSING);
+		saml_result_clear(&res);
+	}
+	fixture_free(&f);
+	/* not base64 */
+	fixture_init(&f, false);
+	assert_int_equal(saml_response_validate("!!!!", 4, &f.e, &res, NULL), EIDGW_E_SAML_ENCODING);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(xml);
+}
+
+static void
+test_loa_order(void **state)
+{
+	(void)state;
+	assert_true(saml_loa_satisfies(SAML_LOA_LOW, SAML_LOA_LOW));
+	assert_true(saml_loa_satisfies(SAML_LOA_LOW, SAML_LOA_HIGH));
+	assert_true(saml_loa_satisfies(SAML_LOA_SUBSTANTIAL, SAML_LOA_HIGH));
+	assert_false(saml_loa_satisfies(SAML_LOA_HIGH, SAML_LOA_SUBSTANTIAL));
+	assert_false(saml_loa_satisfies(SAML_LOA_SUBSTANTIAL, SAML_LOA_LOW));
+	/* non-notified never satisfies notified; never rounded up */
+	assert_false(saml_loa_satisfies(SAML_LOA_LOW, "http://eidas.europa.eu/NotNotified/LoA/high"));
+	assert_false(saml_loa_satisfies(SAML_LOA_LOW, "http://eidas.europa.eu/LoA/NotNotified/high"));
+	assert_false(saml_loa_satisfies(SAML_LOA_LOW, "http://eidas.europa.eu/LoA/high "));
+	assert_true(saml_loa_satisfies("http://x.example/nn", "http://x.example/nn"));
+	assert_false(saml_loa_satisfies("http://x.example/nn", SAML_LOA_HIGH));
+	assert_false(saml_loa_satisfies(NULL, SAML_LOA_HIGH));
+	assert_false(saml_loa_satisfies(SAML_LOA_LOW, NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loa_order),
+		cmocka_unit_test(test_valid_result),
+		cmocka_unit_test(test_encrypted_result),
+		cmocka_unit_test(test_status_kept_on_error),
+		cmocka_unit_test(test_replay_fail_closed),
+		cmocka_unit_test(test_expectation_mismatches),
+		cmocka_unit_test(test_hostile_manifest),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
