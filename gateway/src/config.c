@@ -1128,18 +1128,37 @@ gw_config_known_keys(void)
 	return known_keys != NULL ? known_keys : none;
 }
 
+static const char *
+doc_type(const struct cfg_directive *d)
+{
+	if (d->type_doc != NULL)
+		return d->type_doc;
+	switch (d->type) {
+	case D_BOOL:
+		return "bool";
+	case D_UINT:
+		return "integer";
+	case D_SIZE:
+		return "integer (bytes)";
+	case D_STRLIST:
+		return "list of strings";
+	default:
+		return "string";
+	}
+}
+
 static void
 print_row(const char *key, const struct cfg_directive *d, void *arg)
 {
 	FILE *f = arg;
 	char allowed[512];
-	const char *type = type_name(d);
+	const char *type = doc_type(d);
 
 	if (d->enums != NULL) {
 		enum_list(d, allowed, sizeof(allowed));
 		fprintf(f, "| `%s` | one of: %s | ", key, allowed);
 	} else
-		fprintf(f, "| `%s` | %s | ", key, d->type_doc != NULL ? d->type_doc : type);
+		fprintf(f, "| `%s` | %s | ", key, type);
 	if (d->flags & DF_REQUIRED)
 		fprintf(f, "required | ");
 	else if (d->def_doc != NULL)
