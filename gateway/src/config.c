@@ -26,6 +26,9 @@
 
 /* ---- errors ----------------------------------------------------------- */
 
+static void cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
+    const char *fmt, va_list ap) EIDGW_PRINTF(5, 0);
+
 static void
 cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
     const char *fmt, va_list ap)
@@ -1192,6 +1195,9 @@ config_free(struct gw_config *c)
 
 	if (c == NULL)
 		return;
+	/* What the daemon built on this snapshot goes first: it borrows from it. */
+	if (c->runtime_free != NULL)
+		c->runtime_free(c->runtime);
 	cfg_section_free(&cfg_gateway_section, c);
 	for (i = 0; i < c->n_clients; i++) {
 		cfg_section_free(&cfg_client_section, &c->clients[i]);

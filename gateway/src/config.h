@@ -213,6 +213,13 @@ struct gw_config {
 	char *plugins_dir;
 	char *default_locale;
 
+	/*
+	 * Built by the daemon on this snapshot (OIDC provider, connectors, IdP
+	 * metadata) before it is published, freed first when it is released.
+	 */
+	void *runtime;
+	void (*runtime_free)(void *runtime);
+
 	struct gw_client_conf *clients;
 	size_t n_clients;
 	struct gw_country_conf *countries;
