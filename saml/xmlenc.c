@@ -861,6 +861,30 @@ max_depth(const xmlNode *n)
 	return m;
 }
 
+/*
+ * xmlParseInNodeContext does not report namespace errors: an unbound
+ * prefix leaves a QName with a colon and no namespace.  The top-level
+ * parser refuses those (nsWellFormed); do the same here.
+ */
+static bool
+prefixes_bound(const xmlNode *n)
+{
+	const xmlAttr *a;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (n->ns == NULL && strchr((const char *)n->name, ':') != NULL)
+			return false;
+		for (a = n->properties; a != NULL; a = a->next)
+			if (a->ns == NULL && strchr((const char *)a->name, ':') != NULL)
+				return false;
+		if (!prefixes_bound(n->children))
+			return false;
+	}
+	return true;
+}
+
 static int
 depth_of(const xmlNode *n)
 {
@@ -912,6 +936,9 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	if (perr != XML_ERR_OK || lst == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_MALFORMED, "decrypted assertion is not "
 		    "well-formed (libxml2 error %d)", (int)perr);
+	if (!prefixes_bound(lst))
+		EIDGW_FAIL(d, EIDGW_E_SAML_XML_MALFORMED, "decrypted assertion uses an "
+		    "undeclared namespace prefix");
 	for (c = lst; c != NULL; c = c->next) {
 		if (c->type == XML_ELEMENT_NODE) {
 			nelem++;
