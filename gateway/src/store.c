@@ -17,9 +17,10 @@ gw_store_open(const struct gw_config *cfg, struct eidgw_store **out, struct eidg
 		gw_log(LOG_WARNING, NULL, "store", "memory store: single-use records are lost on restart");
 		return eidgw_store_mem_new(out);
 	case GW_STORE_REDIS:
+		return gw_store_redis_open(cfg->store.redis_url, cfg->store.redis_timeout_ms,
+		    cfg->store.key_prefix, out, d);
 	default:
-		EIDGW_FAIL(d, EIDGW_E_CONFIG_VALUE,
-		    "store backend redis is not available in this build yet");
+		EIDGW_FAIL(d, EIDGW_E_CONFIG_VALUE, "unknown store backend");
 	}
 out:
 	return rc;

@@ -17,4 +17,12 @@ enum eidgw_err gw_store_open(const struct gw_config *cfg, struct eidgw_store **o
 enum eidgw_err gw_store_lmdb_open(const char *dir, size_t map_size, const char *prefix,
     struct eidgw_store **out, struct eidgw_diag *d) EIDGW_MUST_USE;
 
+/*
+ * url is redis://host[:port][/db] (port 6379, db 0 by default); timeout_ms
+ * bounds connecting and every command.  Does not fail when Redis is down at
+ * start: operations then return EIDGW_E_STORE_UNAVAILABLE until it is back.
+ */
+enum eidgw_err gw_store_redis_open(const char *url, unsigned int timeout_ms, const char *prefix,
+    struct eidgw_store **out, struct eidgw_diag *d) EIDGW_MUST_USE;
+
 #endif
