@@ -337,6 +337,62 @@ diag_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
 	c->have = true;
 }
 
+/*
+ * Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+ * Returns the offset of the first bad byte, or len when all is well.
+ * YAML files must be UTF-8 anyway, and libfyaml 0.7.12 loops forever on
+ * some invalid sequences (after a '%' directive indicator), so nothing
+ * that is not UTF-8 reaches it.
+ */
+static size_t
+utf8_check(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			n = 1;
+			cp = s[i] & 0x1fu;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			n = 2;
+			cp = s[i] & 0x0fu;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 3;
+			cp = s[i] & 0x07u;
+		} else
+			return i;
+		if (len - i <= n)
+			return i;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+static int
+line_at(const char *s, size_t off)
+{
+	size_t i;
+	int line = 1;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n')
+			line++;
+	return line;
+}
+
 void
 cfg_yaml_free(struct cfg_yaml *y)
 {
@@ -367,6 +423,8 @@ cfg_yaml_load(struct cfg_ctx *x, const char *path, struct cfg_yaml *y)
 	struct fy_parse_cfg pc;
 	struct diag_capture cap;
 	struct fy_document *extra;
+	const char *nul;
+	size_t bad;
 	int e;
 
 	memset(y, 0, sizeof(*y));
@@ -383,8 +441,13 @@ cfg_yaml_load(struct cfg_ctx *x, const char *path, struct cfg_yaml *y)
 		return false;
 	}
 	cfg_hash(x, path, y->text, y->len);
-	if (memchr(y->text, '\0', y->len) != NULL) {
-		cfg_err(x, 0, EIDGW_E_CONFIG_SYNTAX, "file contains a NUL byte");
+	if ((bad = utf8_check((const unsigned char *)y->text, y->len)) != y->len) {
+		cfg_err(x, line_at(y->text, bad), EIDGW_E_CONFIG_SYNTAX, "not valid UTF-8");
+		return false;
+	}
+	if ((nul = memchr(y->text, '\0', y->len)) != NULL) {
+		cfg_err(x, line_at(y->text, (size_t)(nul - y->text)), EIDGW_E_CONFIG_SYNTAX,
+		    "file contains a NUL byte");
 		return false;
 	}
 	fy_diag_cfg_default(&dc);

@@ -397,6 +397,22 @@ test_inline_rules(void **state)
 		{ "audit:\n  enabled: True\n", 2, EIDGW_E_CONFIG_TYPE },
 		{ "default_locale: xx\n", 1, EIDGW_E_CONFIG_VALUE },
 		{ "limits:\n  code_ttl_s: !!int 5\n", 2, EIDGW_E_CONFIG_TYPE },
+		/* libfyaml 0.7.12 hangs on this one: invalid UTF-8 never reaches it */
+		{ "log: {}\n...\n%\xff\nx: 1\n", 3, EIDGW_E_CONFIG_SYNTAX },
+		{ "log:\n  sink: \"\xc0\xaf\"\n", 2, EIDGW_E_CONFIG_SYNTAX },
+		{ "log:\n  level: warning\n  sink: \"\xed\xa0\x80\"\n", 3, EIDGW_E_CONFIG_SYNTAX },
+		{ "log:\n  level: info\n  level: debug\n", 3, EIDGW_E_CONFIG_DUPLICATE },
+		{ "server:\n  threads:\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: ~\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "countries_dir: /nonexistent/eidgw-countries\n", 1, EIDGW_E_CONFIG_FILE },
+		{ "plugins_dir: /nonexistent/eidgw-plugins\n", 1, EIDGW_E_CONFIG_FILE },
+		{ "keys:\n  pairwise_key: /nonexistent/pw\n", 2, EIDGW_E_CONFIG_FILE },
+		{ "keys:\n  oidc: []\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "keys:\n  oidc:\n    - kid: \"a b\"\n", 3, EIDGW_E_CONFIG_VALUE },
+		{ "keys:\n  oidc:\n    - alg: HS256\n", 3, EIDGW_E_CONFIG_VALUE },
+		{ "keys:\n  oidc:\n    - status: active\n", 3, EIDGW_E_CONFIG_MISSING },
+		{ "keys:\n  min_rsa_bits: 1024\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  max_body_bytes: 8192\n", 2, EIDGW_E_CONFIG_VALUE },
 	};
 	struct gw_config_errors errs;
 	struct gw_config *c = NULL;
