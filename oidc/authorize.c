@@ -586,7 +586,8 @@ params_of(const struct oidc_request *rq, struct oidc_params *ps, bool *form_post
 	if (rq->method != NULL && strcmp(rq->method, "POST") == 0) {
 		/* OIDC Core §3.1.2.1: POST uses form serialisation. */
 		if (rq->content_type == NULL || strncasecmp(rq->content_type,
-		    "application/x-www-form-urlencoded", 33) != 0)
+		    "application/x-www-form-urlencoded", 33) != 0 ||
+		    (rq->content_type[33] != '\0' && rq->content_type[33] != ';'))
 			EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "POST without a form body");
 		if (rq->query_len != 0)
 			EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "POST with a query string");

@@ -344,6 +344,34 @@ scope_known(const char *s)
 	return false;
 }
 
+/* Client keys: public only, RSA >= 2048 bits (n >= 342 base64url chars) or P-256. */
+static bool
+client_jwks_ok(json_t *keys)
+{
+	const char *kty, *crv, *n;
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(keys, i, k) {
+		if (!json_is_object(k) || (kty = json_string_value(json_object_get(k, "kty"))) == NULL)
+			return false;
+		if (json_object_get(k, "d") != NULL)	/* a private key was pasted */
+			return false;
+		if (strcmp(kty, "RSA") == 0) {
+			n = json_string_value(json_object_get(k, "n"));
+			if (n == NULL || strlen(n) < 342)
+				return false;
+		} else if (strcmp(kty, "EC") == 0) {
+			crv = json_string_value(json_object_get(k, "crv"));
+			if (crv == NULL || strcmp(crv, "P-256") != 0)
+				return false;
+		} else {
+			return false;	/* no "oct": MAC keys are not client authentication */
+		}
+	}
+	return true;
+}
+
 static enum eidgw_err
 client_copy(struct oidc_pclient *c, const struct oidc_client *in, struct eidgw_diag *d)
 {
@@ -386,6 +414,10 @@ client_copy(struct oidc_pclient *c, const struct oidc_client *in, struct eidgw_d
 		    json_array_size(keys) == 0)
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG,
 			    "client %s: jwks is not a JSON key set with keys", c->client_id);
+		if (!client_jwks_ok(keys))
+			EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG,
+			    "client %s: jwks keys must be public RSA >= 2048 bits or EC P-256",
+			    c->client_id);
 		if ((c->jwks_json = strdup(in->jwks_json)) == NULL)
 			EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
 		break;

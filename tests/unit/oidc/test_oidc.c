@@ -568,6 +568,12 @@ test_provider_config_errors(void **state)
 	cl[2].jwks_json = "{\"keys\":[]}";
 	assert_int_equal(oidc_provider_new(&c, &p, NULL), EIDGW_E_OIDC_CONFIG);
 	make_config(&c, keys, cl);
+	cl[2].jwks_json = "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}";
+	assert_int_equal(oidc_provider_new(&c, &p, NULL), EIDGW_E_OIDC_CONFIG);
+	make_config(&c, keys, cl);
+	cl[2].jwks_json = "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}";
+	assert_int_equal(oidc_provider_new(&c, &p, NULL), EIDGW_E_OIDC_CONFIG);
+	make_config(&c, keys, cl);
 	cl[1].client_id = "rp-basic";	/* repeated client */
 	assert_int_equal(oidc_provider_new(&c, &p, NULL), EIDGW_E_OIDC_CONFIG);
 	make_config(&c, keys, cl);
