@@ -13,6 +13,7 @@
 #include <cjose/cjose.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 #include "core/util.h"
@@ -409,6 +410,34 @@ verify_with_cjose(const char *jwt, const char *want_alg)
 	json_decref(set);
 	oidc_response_free(&jw);
 	return claims;
+}
+
+/* Verifies a PS256 JWS with the openssl CLI, forcing the salt length. */
+static int
+openssl_pss_verify(const char *jwt, EVP_PKEY *pub, int saltlen)
+{
+	const char *dir = tl_mkdtemp(), *sig_dot = strrchr(jwt, '.');
+	struct eidgw_buf sig;
+	char cmd[1024];
+	FILE *f;
+	int rc;
+
+	assert_non_null(dir);
+	eidgw_buf_init(&sig, 4096);
+	assert_int_equal(eidgw_b64_decode(&sig, sig_dot + 1, strlen(sig_dot + 1), true), EIDGW_OK);
+	assert_int_equal(tl_write_file(tl_path(dir, "in"), jwt, (size_t)(sig_dot - jwt)), 0);
+	assert_int_equal(tl_write_file(tl_path(dir, "sig"), sig.data, sig.len), 0);
+	f = fopen(tl_path(dir, "pub.pem"), "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PUBKEY(f, pub), 1);
+	fclose(f);
+	(void)snprintf(cmd, sizeof(cmd), "cd '%s' && openssl dgst -sha256 -sigopt "
+	    "rsa_padding_mode:pss -sigopt rsa_pss_saltlen:%d -sigopt rsa_mgf1_md:sha256 "
+	    "-verify pub.pem -signature sig in >/dev/null 2>&1", dir, saltlen);
+	rc = system(cmd);
+	tl_rmtree(dir);
+	eidgw_buf_free(&sig);
+	return rc;
 }
 
 static char *
@@ -1021,6 +1050,11 @@ test_flow_basic(void **state)
 	assert_string_equal(json_string_value(json_object_get(ui, "given_name")), "Maria");
 	assert_string_equal(json_string_value(json_object_get(ui, "email")), "maria@example.org");
 	assert_null(json_object_get(ui, "address"));
+	/* RFC 7518 §3.5 PS256: the openssl CLI agrees, with salt length 32 only */
+	assert_int_equal(openssl_pss_verify(json_string_value(json_object_get(j, "id_token")),
+	    F.k_rsa->pub, 32), 0);
+	assert_int_not_equal(openssl_pss_verify(json_string_value(json_object_get(j, "id_token")),
+	    F.k_rsa->pub, 20), 0);
 	/* a tampered ID token fails cjose verification */
 	{
 		char *t = strdup(json_string_value(json_object_get(j, "id_token")));
