@@ -680,7 +680,7 @@ check_signature_value(xmlDocPtr doc, const struct sig_parsed *sp,
 	struct saml_c14n_set set;
 	struct eidgw_buf si, sv;
 	enum eidgw_err rc, krc, best = EIDGW_E_SAML_SIG_UNTRUSTED;
-	bool tried = false;
+	bool tried = false, format_only = true;
 	size_t i;
 
 	eidgw_buf_init(&si, SIG_MAX_C14N);
@@ -710,12 +710,15 @@ check_signature_value(xmlDocPtr doc, const struct sig_parsed *sp,
 			rc = EIDGW_OK;
 			goto out;
 		}
-		if (krc == EIDGW_E_SAML_SIG_VALUE_FORMAT)
-			EIDGW_FAIL(d, krc, "ECDSA SignatureValue of %zu octets is not r||s "
-			    "(DER-encoded value?)", sv.len);
+		/* A length that fits no trusted key of this type (e.g. DER) is its own error. */
+		if (krc != EIDGW_E_SAML_SIG_VALUE_FORMAT)
+			format_only = false;
 		if (krc == EIDGW_E_NOMEM)
 			EIDGW_FAIL(d, krc, "verification");
 	}
+	if (tried && format_only)
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_VALUE_FORMAT, "ECDSA SignatureValue of %zu octets "
+		    "is not r||s for any trusted key (DER-encoded value?)", sv.len);
 	if (!tried) {
 		if (best == EIDGW_E_SAML_SIG_KEY_WEAK)
 			EIDGW_FAIL(d, best, "trusted keys for %s are below the minimum size",

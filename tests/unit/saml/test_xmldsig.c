@@ -458,6 +458,34 @@ test_untrusted_keyinfo(void **state)
 	assert_int_equal(verify_root(doc, K.bp256->pub, NULL, &d), EIDGW_OK);
 	xmlFreeDoc(doc);
 
+	/* Several trusted keys of mixed types and sizes: the fitting one is found. */
+	{
+		struct eidgw_key *p384 = load_key("w3c-xmlenc11-interop/EC-P384.key.pem", NULL);
+		EVP_PKEY *set[4];
+		struct saml_trust trust = { set, 4 };
+		struct saml_sig_policy pol = { 0 };
+
+		assert_non_null(p384);
+		set[0] = p384->pub;
+		set[1] = K.rsa3072->pub;
+		set[2] = K.other_p256->pub;
+		set[3] = K.p256->pub;
+		doc = signed_sample(K.p256, EIDGW_SIG_ECDSA_SHA256);
+		eidgw_diag_clear(&d);
+		assert_int_equal(saml_sig_verify_enveloped(doc, xmlDocGetRootElement(doc), "ID",
+		    &trust, &pol, &d), EIDGW_OK);
+		/*
+		 * Without the signer: its KeyInfo certificate names an untrusted key,
+		 * not a format error from the P-384 key.
+		 */
+		trust.nkeys = 3;
+		eidgw_diag_clear(&d);
+		assert_int_equal(saml_sig_verify_enveloped(doc, xmlDocGetRootElement(doc), "ID",
+		    &trust, &pol, &d), EIDGW_E_SAML_SIG_UNTRUSTED);
+		xmlFreeDoc(doc);
+		eidgw_key_free(p384);
+	}
+
 	/* RSA-2048 is below the eIDAS minimum unless the policy lowers it. */
 	{
 		struct saml_sig_policy low = { .min_rsa_bits = 2048 };

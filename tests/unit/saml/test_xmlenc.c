@@ -150,12 +150,15 @@ roundtrip(const struct eidgw_key *to, const char *key_alg)
 	struct saml_sig_policy sp = { 0 };
 	xmlDocPtr doc = encrypted_sample(to);
 	xmlNodePtr asrt = NULL, ek_em;
+	xmlChar *alg;
 	char *t;
 
 	ek_em = saml_xml_child(find(doc->children, SAML_NS_XENC, "EncryptedKey"), SAML_NS_XENC,
 	    "EncryptionMethod", NULL);
-	assert_string_equal((char *)xmlGetNoNsProp(ek_em, (const xmlChar *)"Algorithm") ?
-	    key_alg : "", key_alg);
+	alg = xmlGetNoNsProp(ek_em, (const xmlChar *)"Algorithm");
+	assert_non_null(alg);
+	assert_string_equal((const char *)alg, key_alg);
+	xmlFree(alg);
 	assert_int_equal(decrypt_with(doc, to, &asrt, &d), EIDGW_OK);
 	assert_true(saml_xml_is(asrt, SAML_NS_ASSERTION, "Assertion"));
 	assert_ptr_equal(asrt->parent, xmlDocGetRootElement(doc));
