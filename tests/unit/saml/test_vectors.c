@@ -441,11 +441,54 @@ test_all_vectors(void **state)
 	assert_int_equal(strict_checked, 14);
 }
 
+/*
+ * The exclusive-c14n PrefixList is honoured, not ignored: the eIDAS-Node
+ * metadata lists "xsd", declared on the root and used only inside attribute
+ * values.  Without the PrefixList the reference digest must change.
+ */
+static void
+test_prefixlist_matters(void **state)
+{
+	struct saml_sig_policy pol = { 0 };
+	struct saml_trust trust;
+	struct eidgw_diag d;
+	xmlNodePtr sigs[2], ref, in;
+	xmlDocPtr doc;
+	EVP_PKEY *pk;
+	int n = 0;
+
+	(void)state;
+	doc = parse_file("eidas-node/metadata/ServiceMetadata.xml");
+	assert_non_null(doc);
+	pk = load_pub("eidas-node/metadata/metadata-signer.cert.pem");
+	assert_non_null(pk);
+	trust.keys = &pk;
+	trust.nkeys = 1;
+	collect(doc->children, SAML_NS_DSIG, "Signature", sigs, &n, 2);
+	assert_int_equal(n, 1);
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sigs[0], &trust, &pol, &d), EIDGW_OK);
+	ref = saml_xml_child(saml_xml_child(sigs[0], SAML_NS_DSIG, "SignedInfo", NULL),
+	    SAML_NS_DSIG, "Reference", NULL);
+	in = NULL;
+	n = 0;
+	collect(ref->children, SAML_C14N_EXCL, "InclusiveNamespaces", &in, &n, 1);
+	assert_int_equal(n, 1);
+	xmlUnlinkNode(in);
+	xmlFreeNode(in);
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sigs[0], &trust, &pol, &d),
+	    EIDGW_E_SAML_SIG_DIGEST);
+	EVP_PKEY_free(pk);
+	xmlFreeDoc(doc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_vectors),
+		cmocka_unit_test(test_prefixlist_matters),
 	};
 
 	if (saml_library_init() != EIDGW_OK)

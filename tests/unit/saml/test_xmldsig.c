@@ -629,6 +629,67 @@ test_xmlsec1_verifies_ours(void **state)
 	free(dir);
 }
 
+/*
+ * Every single-bit flip of a signed Response (serialised without XML
+ * declaration and without KeyInfo, so every octet is covered by the
+ * signature or is markup) must be refused: no flip may verify.
+ */
+static void
+test_bit_flips(void **state)
+{
+	struct eidgw_key *k = load_key("eidas-node/test.p12.test-ec-nist.key.pem", NULL);
+	struct saml_trust trust;
+	struct saml_sig_policy pol = { 0 };
+	struct eidgw_diag d;
+	xmlDocPtr doc, m;
+	xmlBufferPtr xb;
+	char *s;
+	size_t len, i;
+	int bit, parsed = 0, refused = 0;
+
+	(void)state;
+	assert_non_null(k);
+	trust.keys = &k->pub;
+	trust.nkeys = 1;
+	doc = signed_sample(k, EIDGW_SIG_ECDSA_SHA256);
+	xb = xmlBufferCreate();
+	assert_true(xmlNodeDump(xb, doc, xmlDocGetRootElement(doc), 0, 0) > 0);
+	len = (size_t)xmlBufferLength(xb);
+	s = malloc(len);
+	assert_non_null(s);
+	memcpy(s, xmlBufferContent(xb), len);
+	xmlBufferFree(xb);
+	xmlFreeDoc(doc);
+	/* Unmodified, it verifies: the loop below tests flips, not a broken baseline. */
+	assert_int_equal(saml_xml_parse(s, len, 1 << 20, &m, &d), EIDGW_OK);
+	assert_int_equal(saml_sig_verify_enveloped(m, xmlDocGetRootElement(m), "ID", &trust,
+	    &pol, &d), EIDGW_OK);
+	xmlFreeDoc(m);
+	for (i = 0; i < len; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			s[i] ^= (char)(1 << bit);
+			m = NULL;
+			eidgw_diag_clear(&d);
+			if (saml_xml_parse(s, len, 1 << 20, &m, &d) == EIDGW_OK) {
+				parsed++;
+				eidgw_diag_clear(&d);
+				if (saml_sig_verify_enveloped(m, xmlDocGetRootElement(m), "ID", &trust,
+				    &pol, &d) != EIDGW_OK)
+					refused++;
+				else
+					print_message("flip at %zu bit %d verified\n", i, bit);
+				xmlFreeDoc(m);
+			}
+			s[i] ^= (char)(1 << bit);
+		}
+	}
+	print_message("%zu octets, %d flips parsed, %d refused\n", len, parsed, refused);
+	assert_int_equal(parsed, refused);
+	assert_true(parsed > 1000);	/* the loop really reached the verifier */
+	free(s);
+	eidgw_key_free(k);
+}
+
 int
 main(void)
 {
@@ -648,6 +709,7 @@ main(void)
 		cmocka_unit_test(test_codes_distinct),
 		cmocka_unit_test(test_comment_injection_signed),
 		cmocka_unit_test(test_xmlsec1_verifies_ours),
+		cmocka_unit_test(test_bit_flips),
 	};
 
 	if (saml_library_init() != EIDGW_OK)
