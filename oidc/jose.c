@@ -102,7 +102,26 @@ compact_ok(const char *s, size_t n)
 		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
-	return dots == 2;
+	if (dots != 2)
+		return false;
+	/* Each segment must be canonical base64url (zero leftover bits), so a
+	 * token has exactly one spelling (no malleable signatures). */
+	{
+		struct eidgw_buf b;
+		const char *seg = s, *end = s + n, *dot;
+		bool ok = true;
+
+		while (ok && seg <= end) {
+			dot = memchr(seg, '.', (size_t)(end - seg));
+			if (dot == NULL)
+				dot = end;
+			eidgw_buf_init(&b, n);
+			ok = eidgw_b64_decode(&b, seg, (size_t)(dot - seg), true) == EIDGW_OK;
+			eidgw_buf_free(&b);
+			seg = dot + 1;
+		}
+		return ok;
+	}
 }
 
 enum eidgw_err

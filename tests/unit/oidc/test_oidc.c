@@ -6,6 +6,7 @@
  */
 #include "testlib.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1606,6 +1607,110 @@ test_store_down_fails_closed(void **state)
 	oidc_response_free(&out);
 }
 
+/* Every single-character change of a good client assertion is refused. */
+static void
+test_assertion_mutations(void **state)
+{
+	struct oidc_response out;
+	char *code, *jwt, *m;
+	size_t i, n;
+	enum eidgw_err rc;
+
+	(void)state;
+	code = get_code(F.p, FULL_Q("rp-jwt"), OIDC_LOA_SUBSTANTIAL);
+	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt", "\"" ISS "\"",
+	    60, "mutate-1");
+	n = strlen(jwt);
+	m = strdup(jwt);
+	for (i = 0; i < n; i++) {
+		if (jwt[i] == '.')
+			continue;
+		memcpy(m, jwt, n + 1);
+		/* another base64url character, so only the meaning changes */
+		m[i] = jwt[i] == 'A' ? 'B' : 'A';
+		rc = token_jwt(code, m, &out);
+		if (rc == EIDGW_OK)
+			fail_msg("mutation at %zu of %zu accepted", i, n);
+		assert_int_equal(out.status, 401);
+		oidc_response_free(&out);
+	}
+	/* the same signature spelled non-canonically (a leftover bit set) */
+	{
+		static const char al[] =
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		int v = (int)(strchr(al, jwt[n - 1]) - al);
+
+		memcpy(m, jwt, n + 1);
+		m[n - 1] = al[v | 1];	/* 86 chars carry 4 spare bits */
+		if (m[n - 1] != jwt[n - 1]) {
+			assert_int_equal(token_jwt(code, m, &out), EIDGW_E_OIDC_ASSERTION);
+			oidc_response_free(&out);
+		}
+	}
+	free(m);
+	free(jwt);
+	free(code);
+}
+
+struct race_arg {
+	const char *body;
+	enum eidgw_err rc;
+	char *at;
+};
+
+static void *
+race_thread(void *arg)
+{
+	struct race_arg *a = arg;
+	struct oidc_response out;
+	json_t *j;
+
+	a->rc = token(F.p, a->body, basic_hdr, &out);
+	if (a->rc == EIDGW_OK) {
+		j = json_loads(out.body, 0, NULL);
+		a->at = strdup(json_string_value(json_object_get(j, "access_token")));
+		json_decref(j);
+	}
+	oidc_response_free(&out);
+	return NULL;
+}
+
+/* Concurrent redemptions of one code: one wins, the others are replays, and
+ * the winner's token is revoked whatever the interleaving. */
+static void
+test_code_race(void **state)
+{
+	enum { N = 8 };
+	pthread_t th[N];
+	struct race_arg a[N];
+	char *code, *body;
+	int i, ok = 0, reuse = 0;
+
+	(void)state;
+	code = get_code(F.p, FULL_Q("rp-basic"), OIDC_LOA_SUBSTANTIAL);
+	body = token_body(code, VERIFIER, "https%3A%2F%2Frp.example%2Fcb", "");
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < N; i++) {
+		a[i].body = body;
+		assert_int_equal(pthread_create(&th[i], NULL, race_thread, &a[i]), 0);
+	}
+	for (i = 0; i < N; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (i = 0; i < N; i++) {
+		if (a[i].rc == EIDGW_OK) {
+			ok++;
+			assert_userinfo_refused(a[i].at);
+			free(a[i].at);
+		} else if (a[i].rc == EIDGW_E_OIDC_CODE_REUSE) {
+			reuse++;
+		}
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(reuse, N - 1);
+	free(body);
+	free(code);
+}
+
 static void
 test_pairwise(void **state)
 {
@@ -1653,6 +1758,8 @@ main(void)
 		cmocka_unit_test(test_userinfo_refusals),
 		cmocka_unit_test(test_store_down_fails_closed),
 		cmocka_unit_test(test_pairwise),
+		cmocka_unit_test(test_assertion_mutations),
+		cmocka_unit_test(test_code_race),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
