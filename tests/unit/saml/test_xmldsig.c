@@ -191,6 +191,56 @@ test_roundtrip_ecdsa(void **state)
 	roundtrip(K.p256, EIDGW_SIG_ECDSA_SHA512);
 	roundtrip(K.bp256, EIDGW_SIG_ECDSA_SHA256);
 	roundtrip(K.bp256, EIDGW_SIG_ECDSA_SHA384);
+	/* P-384 and P-521 (r and s padded to 66 octets each). */
+	{
+		struct eidgw_key *p384 = load_key("w3c-xmlenc11-interop/EC-P384.key.pem", NULL);
+		struct eidgw_key *p521 = load_key("w3c-xmlenc11-interop/EC-P521.key.pem", NULL);
+		struct eidgw_buf sig;
+		const unsigned char msg[] = "m";
+		int i;
+
+		assert_non_null(p384);
+		assert_non_null(p521);
+		roundtrip(p384, EIDGW_SIG_ECDSA_SHA384);
+		roundtrip(p521, EIDGW_SIG_ECDSA_SHA512);
+		roundtrip(p521, EIDGW_SIG_ECDSA_SHA256);
+		/* Enough P-521 signatures that some r or s has leading zero octets. */
+		for (i = 0; i < 64; i++) {
+			struct saml_sig_policy pol = { 0 };
+
+			eidgw_buf_init(&sig, 1024);
+			assert_int_equal(saml_sig_sign_raw(p521, EIDGW_SIG_ECDSA_SHA512, msg, 1, &sig),
+			    EIDGW_OK);
+			assert_int_equal(sig.len, 132);
+			assert_int_equal(saml_sig_verify_raw(p521->pub, EIDGW_SIG_ECDSA_SHA512, &pol,
+			    msg, 1, (unsigned char *)sig.data, sig.len), EIDGW_OK);
+			eidgw_buf_free(&sig);
+		}
+		eidgw_key_free(p384);
+		eidgw_key_free(p521);
+	}
+}
+
+/* Curves below 256 bits are refused (eIDAS crypto requirements). */
+static void
+test_small_curve_refused(void **state)
+{
+	EVP_PKEY *pk = EVP_EC_gen("secp224r1");
+	struct eidgw_key *k = NULL;
+	struct saml_sig_policy pol = { 0 };
+	struct eidgw_buf sig;
+	const unsigned char msg[] = "m";
+
+	(void)state;
+	assert_non_null(pk);
+	assert_int_equal(eidgw_key_from_pkey(pk, NULL, &k), EIDGW_OK);
+	eidgw_buf_init(&sig, 1024);
+	assert_int_equal(saml_sig_sign_raw(k, EIDGW_SIG_ECDSA_SHA256, msg, 1, &sig), EIDGW_OK);
+	assert_int_equal(saml_sig_verify_raw(k->pub, EIDGW_SIG_ECDSA_SHA256, &pol, msg, 1,
+	    (unsigned char *)sig.data, sig.len), EIDGW_E_SAML_SIG_KEY_WEAK);
+	eidgw_buf_free(&sig);
+	eidgw_key_free(k);
+	EVP_PKEY_free(pk);
 }
 
 /* PSS salt must be the digest length (RFC 6931); OpenSSL's default is the maximum. */
@@ -696,6 +746,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_pss),
 		cmocka_unit_test(test_roundtrip_ecdsa),
+		cmocka_unit_test(test_small_curve_refused),
 		cmocka_unit_test(test_pss_salt_length),
 		cmocka_unit_test(test_raw_ecdsa_rs),
 		cmocka_unit_test(test_tamper_content),
