@@ -760,6 +760,9 @@ cfg_scalar(struct cfg_ctx *x, const char *path, const struct cfg_directive *d,
 			if (*lenp == 0)
 				cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s has no value",
 				    path, d->name);
+			else if (d->flags & DF_SECRET)
+				cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+				    "%s%s must be a string (quote it)", path, d->name);
 			else
 				cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
 				    "%s%s must be a string, not '%.*s' (quote it if you mean the text)",
@@ -1439,16 +1442,30 @@ load_countries(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, siz
 	}
 }
 
+/*
+ * The directory of path, made absolute (relative paths in the files are
+ * resolved against it, and the daemon may change its working directory
+ * later).  Falls back to the plain directory name when it cannot be
+ * resolved; reading the file then reports the problem.
+ */
 static char *
 dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	char *d, *abs;
 
 	if (slash == NULL)
-		return eidgw_strdup(".");
-	if (slash == path)
-		return eidgw_strdup("/");
-	return strndup(path, (size_t)(slash - path));
+		d = eidgw_strdup(".");
+	else if (slash == path)
+		d = eidgw_strdup("/");
+	else
+		d = strndup(path, (size_t)(slash - path));
+	if (d == NULL)
+		return NULL;
+	if ((abs = realpath(d, NULL)) == NULL)
+		return d;
+	free(d);
+	return abs;
 }
 
 enum eidgw_err

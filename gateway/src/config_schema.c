@@ -40,7 +40,7 @@ struct url {
 };
 
 static bool
-url_parse(const char *s, struct url *u, const char **why)
+url_parse_ui(const char *s, struct url *u, const char **why, bool userinfo)
 {
 	const char *p, *h;
 	size_t i;
@@ -61,8 +61,11 @@ url_parse(const char *s, struct url *u, const char **why)
 	h = p = s + i + 3;
 	while (*p != '\0' && *p != '/' && *p != '?' && *p != '#') {
 		if (*p == '@') {
-			*why = "must not carry user information (user@)";
-			return false;
+			if (!userinfo) {
+				*why = "must not carry user information (user@)";
+				return false;
+			}
+			h = p + 1;	/* skip [user][:password]@ */
 		}
 		p++;
 	}
@@ -134,6 +137,12 @@ url_parse(const char *s, struct url *u, const char **why)
 	if (*p == '#')
 		u->fragment = true;
 	return true;
+}
+
+static bool
+url_parse(const char *s, struct url *u, const char **why)
+{
+	return url_parse_ui(s, u, why, false);
 }
 
 static bool
@@ -216,14 +225,16 @@ check_redis_url(struct cfg_ctx *x, const char *v, int line, const char *path,
 	const char *why = NULL;
 	struct url u;
 
-	if (!url_parse(v, &u, &why)) {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' %s", path, d->name, v, why);
+	/* The URL may carry a password: never echo it. */
+	if (!url_parse_ui(v, &u, &why, true)) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s %s", path, d->name, why);
 		return false;
 	}
 	if ((strcmp(u.scheme, "redis") != 0 && strcmp(u.scheme, "rediss") != 0) || u.query ||
 	    u.fragment) {
 		cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
-		    "%s%s: '%s' must be redis://host[:port][/db] or rediss://...", path, d->name, v);
+		    "%s%s must be redis://[[user]:password@]host[:port][/db] or rediss://...",
+		    path, d->name);
 		return false;
 	}
 	return true;
@@ -862,8 +873,8 @@ static const struct cfg_directive store_d[] = {
 	  .flags = DF_RESTART, .def = "268435456", RANGE(1048576, 1099511627776ULL),
 	  .doc = "LMDB map size in bytes (the most the store can hold)." },
 	{ .name = "redis_url", .type = D_STR, OFF(struct gw_store_conf, redis_url),
-	  .flags = DF_RESTART, .check = check_redis_url,
-	  .doc = "`redis://host[:port][/db]` or `rediss://...`; required for `redis`." },
+	  .flags = DF_RESTART | DF_SECRET, .check = check_redis_url,
+	  .doc = "`redis://[[user]:password@]host[:port][/db]` or `rediss://...` (TLS); required for `redis`. May hold a password: wiped on free, never echoed in errors." },
 	{ .name = "redis_timeout_ms", .type = D_UINT, OFF(struct gw_store_conf, redis_timeout_ms),
 	  .def = "500", RANGE(10, 60000),
 	  .doc = "Connect and command timeout; when it passes the request fails closed." },
