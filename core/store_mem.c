@@ -65,7 +65,8 @@ mem_find(struct mem_stripe *st, uint64_t h, const char *key, int64_t now)
 	struct mem_entry **pp = &st->buckets[(h >> 6) % MEM_BUCKETS_PER_STRIPE], *e;
 
 	while ((e = *pp) != NULL) {
-		if (e->expires <= now) {
+		/* Live through the second named by expires: a TTL is a lower bound. */
+		if (e->expires < now) {
 			*pp = e->next;
 			entry_free(e);
 			continue;
@@ -87,6 +88,8 @@ mem_put_common(struct eidgw_store *s, const char *key, const void *val, size_t l
 	struct mem_entry *e, **pp;
 	int64_t now = eidgw_now();
 
+	if (ttl_s < 1 || ttl_s > INT32_MAX)
+		return EIDGW_E_INVAL;
 	if ((e = malloc(sizeof(*e) + len)) == NULL)
 		return EIDGW_E_NOMEM;
 	if ((e->key = strdup(key)) == NULL) {

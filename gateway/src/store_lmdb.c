@@ -74,14 +74,17 @@ lmdb_put_common(struct eidgw_store *s, const char *key, const void *val, size_t 
 	char kbuf[LMDB_KEY_MAX + 1];
 	MDB_val k, v, old;
 	MDB_txn *txn = NULL;
-	int64_t exp = eidgw_now() + ttl_s;
+	int64_t exp;
 	int rc;
 
+	if (ttl_s < 1 || ttl_s > INT32_MAX)
+		return EIDGW_E_INVAL;
+	exp = eidgw_now() + ttl_s;
 	if (!make_key(l, key, kbuf, sizeof(kbuf), &k))
 		return EIDGW_E_INVAL;
 	if ((rc = mdb_txn_begin(l->env, NULL, 0, &txn)) != 0)
 		return lmdb_err(rc);
-	if (only_new && mdb_get(txn, l->dbi, &k, &old) == 0 && val_expiry(&old) > eidgw_now()) {
+	if (only_new && mdb_get(txn, l->dbi, &k, &old) == 0 && val_expiry(&old) >= eidgw_now()) {
 		mdb_txn_abort(txn);
 		return EIDGW_E_STORE_EXISTS;
 	}
@@ -127,7 +130,8 @@ lmdb_read(struct eidgw_store *s, const char *key, struct eidgw_buf *out, bool ta
 		mdb_txn_abort(txn);
 		return lmdb_err(rc);
 	}
-	if (val_expiry(&v) <= eidgw_now()) {
+	/* Live through the second named by the expiry: a TTL is a lower bound. */
+	if (val_expiry(&v) < eidgw_now()) {
 		err = EIDGW_E_STORE_MISSING;
 	} else if (out != NULL) {
 		err = eidgw_buf_append(out, (const char *)v.mv_data + sizeof(int64_t),
@@ -204,7 +208,7 @@ lmdb_maintain(struct eidgw_store *s)
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && removed < 100000;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (val_expiry(&v) <= now && mdb_cursor_del(cur, 0) == 0)
+		if (val_expiry(&v) < now && mdb_cursor_del(cur, 0) == 0)
 			removed++;
 	}
 	mdb_cursor_close(cur);
