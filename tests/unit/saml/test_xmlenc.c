@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "core/keyops.h"
 #include "core/util.h"
@@ -318,6 +319,49 @@ test_algorithms_refused(void **state)
 }
 
 static void
+test_originator_key_checks(void **state)
+{
+	struct eidgw_diag d;
+	struct eidgw_buf der;
+	unsigned char *p = NULL;
+	xmlDocPtr doc;
+	xmlNodePtr asrt = NULL, oki, pk, dek;
+	xmlNsPtr ns11;
+	int n;
+
+	(void)state;
+	/* The ephemeral point must be on the curve. */
+	doc = encrypted_sample(p256);
+	pk = find(doc->children, SAML_NS_DSIG11, "PublicKey");
+	assert_non_null(pk);
+	flip_b64_text(pk, 64);	/* last octet of Y */
+	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
+	xmlFreeDoc(doc);
+
+	/* A second form of the originator key (DEREncodedKeyValue) must agree... */
+	doc = encrypted_sample(p256);
+	oki = find(doc->children, SAML_NS_XENC, "OriginatorKeyInfo");
+	ns11 = xmlNewNs(oki, (const xmlChar *)SAML_NS_DSIG11, (const xmlChar *)"d11");
+	n = i2d_PUBKEY(other_p256->pub, &p);
+	assert_true(n > 0);
+	eidgw_buf_init(&der, 4096);
+	assert_int_equal(eidgw_b64_encode(&der, p, (size_t)n, false), EIDGW_OK);
+	OPENSSL_free(p);
+	dek = xmlNewTextChild(oki, ns11, (const xmlChar *)"DEREncodedKeyValue",
+	    (const xmlChar *)der.data);
+	assert_non_null(dek);
+	eidgw_buf_free(&der);
+	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
+	/* ... and with only that (wrong) form, the derivation fails generically. */
+	pk = find(oki, SAML_NS_DSIG, "KeyValue");
+	xmlUnlinkNode(pk);
+	xmlFreeNode(pk);
+	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_DECRYPT);
+	xmlFreeDoc(doc);
+	assert_null(asrt);
+}
+
+static void
 test_encrypted_key_placement(void **state)
 {
 	struct eidgw_diag d;
@@ -495,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_wrong_keys),
 		cmocka_unit_test(test_tampering_generic),
 		cmocka_unit_test(test_algorithms_refused),
+		cmocka_unit_test(test_originator_key_checks),
 		cmocka_unit_test(test_encrypted_key_placement),
 		cmocka_unit_test(test_hostile_plaintext),
 		cmocka_unit_test(test_decrypt_with_key_known_answer),
