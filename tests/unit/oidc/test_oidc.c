@@ -1711,6 +1711,44 @@ test_code_race(void **state)
 	free(code);
 }
 
+/* Replays tests/data/oidc/authorize_hostile.txt (outcome, error, query). */
+static void
+test_hostile_authorize_data(void **state)
+{
+	struct oidc_authz_result res;
+	char *data, *line, *save = NULL, outcome[16], err[48];
+	int pos, count = 0;
+
+	(void)state;
+	data = tl_read_data("oidc/authorize_hostile.txt", NULL);
+	assert_non_null(data);
+	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		pos = 0;
+		assert_int_equal(sscanf(line, "%15s %47s %n", outcome, err, &pos), 2);
+		(void)authz(F.p, line + pos, &res);
+		if (strcmp(outcome, "page") == 0) {
+			if (res.kind != OIDC_AUTHZ_ERROR_PAGE)
+				fail_msg("expected an error page: %s", line);
+			assert_null(res.location);
+			assert_string_equal(res.error, err);
+		} else if (strcmp(outcome, "redirect") == 0) {
+			if (res.kind != OIDC_AUTHZ_REDIRECT)
+				fail_msg("expected a redirect: %s", line);
+			assert_error_redirect(&res, RP_CB, err, "S");
+		} else {
+			assert_string_equal(outcome, "accept");
+			if (res.kind != OIDC_AUTHZ_ACCEPTED)
+				fail_msg("expected acceptance: %s", line);
+		}
+		oidc_authz_result_free(&res);
+		count++;
+	}
+	assert_true(count >= 30);
+	free(data);
+}
+
 static void
 test_pairwise(void **state)
 {
@@ -1758,6 +1796,7 @@ main(void)
 		cmocka_unit_test(test_userinfo_refusals),
 		cmocka_unit_test(test_store_down_fails_closed),
 		cmocka_unit_test(test_pairwise),
+		cmocka_unit_test(test_hostile_authorize_data),
 		cmocka_unit_test(test_assertion_mutations),
 		cmocka_unit_test(test_code_race),
 	};
