@@ -417,7 +417,8 @@ verify_with_cjose(const char *jwt, const char *want_alg)
 static int
 openssl_pss_verify(const char *jwt, EVP_PKEY *pub, int saltlen)
 {
-	const char *dir = tl_mkdtemp(), *sig_dot = strrchr(jwt, '.');
+	char *dir = tl_mkdtemp();	/* strdup'd by testlib: freed below */
+	const char *sig_dot = strrchr(jwt, '.');
 	struct eidgw_buf sig;
 	char cmd[1024];
 	FILE *f;
@@ -437,6 +438,7 @@ openssl_pss_verify(const char *jwt, EVP_PKEY *pub, int saltlen)
 	    "-verify pub.pem -signature sig in >/dev/null 2>&1", dir, saltlen);
 	rc = system(cmd);
 	tl_rmtree(dir);
+	free(dir);
 	eidgw_buf_free(&sig);
 	return rc;
 }
