@@ -212,20 +212,30 @@ out:
 	return ok;
 }
 
+/* Is s one of the audiences that identify us (issuer, endpoint, token endpoint)? */
 static bool
-aud_contains(json_t *aud, const char *a, const char *b)
+aud_is_us(const char *s, const char *const *us, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, us[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+aud_contains(json_t *aud, const char *const *us, size_t n)
 {
 	json_t *v;
 	size_t i;
 
 	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), a) == 0 ||
-		    strcmp(json_string_value(aud), b) == 0;
+		return aud_is_us(json_string_value(aud), us, n);
 	if (!json_is_array(aud) || json_array_size(aud) > 16)
 		return false;
 	json_array_foreach(aud, i, v)
-		if (json_is_string(v) && (strcmp(json_string_value(v), a) == 0 ||
-		    strcmp(json_string_value(v), b) == 0))
+		if (json_is_string(v) && aud_is_us(json_string_value(v), us, n))
 			return true;
 	return false;
 }
@@ -281,9 +291,15 @@ oidc_client_assertion_verify(const struct oidc_provider *p, const struct oidc_pc
 	    strcmp(json_string_value(v), c->client_id) != 0)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion iss/sub not the client_id");
 	/* RFC 7523 §3 item 3: aud MUST identify the authorization server; we
-	 * accept the issuer and the endpoint URL (RFC 9126 §2 for PAR). */
-	if (!aud_contains(json_object_get(cl, "aud"), p->issuer, aud_ep))
-		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion aud not this server");
+	 * accept the issuer, the token endpoint and the endpoint called.  RFC
+	 * 9126 §2: at PAR the AS "MUST accept its issuer identifier, token
+	 * endpoint URL, or pushed authorization request endpoint URL". */
+	{
+		const char *us[] = { p->issuer, p->ep_token, aud_ep };
+
+		if (!aud_contains(json_object_get(cl, "aud"), us, EIDGW_ARRAY_LEN(us)))
+			EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion aud not this server");
+	}
 	/* RFC 7523 §3 item 4: exp MUST be present and in the future. */
 	if (!json_is_integer(v = json_object_get(cl, "exp")))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion exp missing");

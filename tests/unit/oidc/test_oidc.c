@@ -1470,6 +1470,25 @@ test_par_private_key_jwt(void **state)
 	free(ru);
 	free(body);
 	free(jwt);
+	/* ... and the token endpoint URL as well */
+	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt",
+	    "\"" ISS "/oidc/token\"", 60, "par-2");
+	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
+	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
+	    jwt) > 0);
+	ru = push(body, NULL, 201);
+	free(ru);
+	free(body);
+	free(jwt);
+	/* a foreign audience is refused at PAR too */
+	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt",
+	    "\"" ISS "/oidc/userinfo\"", 60, "par-3");
+	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
+	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
+	    jwt) > 0);
+	assert_null(push(body, NULL, 401));
+	free(body);
+	free(jwt);
 }
 
 static void
