@@ -36,6 +36,7 @@ EXC = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENV = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 NP = "http://eidas.europa.eu/attributes/naturalperson/"
 URI_FMT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+SAML_NAMEID_X = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 
 IDP = "https://idp.example.eu/metadata"
 ACS = "https://gw.example.org/saml/acs"
@@ -441,6 +442,94 @@ def main():
          "enc_required")
     emit("assertion-signature-required.xml", signed(), "EIDGW_E_SAML_ASSERTION_SIG_REQUIRED",
          "assertion_sig_required")
+
+    # ---- structure of Response and Assertion (each signed after the change) ----
+    def variant(name, expect, change, *opts, sign_assertion=False):
+        r = base()
+        change(r)
+        emit(name, signed(r, sign_assertion=sign_assertion), expect, *opts)
+
+    def a_(r, path):
+        return assertion(r).find(path)
+
+    variant("version-1.1.xml", "EIDGW_E_SAML_VERSION", lambda r: r.set("Version", "1.1"))
+    variant("assertion-version-1.1.xml", "EIDGW_E_SAML_VERSION",
+            lambda r: assertion(r).set("Version", "1.1"))
+    variant("bad-id.xml", "EIDGW_E_SAML_ID", lambda r: assertion(r).set("ID", "1abc"))
+    variant("status-missing.xml", "EIDGW_E_SAML_STATUS_MALFORMED",
+            lambda r: r.remove(r.find(q(SAMLP, "Status"))))
+    def swap(r):
+        st = r.find(q(SAMLP, "Status"))
+        r.remove(st)
+        r.insert(0, st)
+    variant("children-out-of-order.xml", "EIDGW_E_SAML_UNEXPECTED", swap)
+    def text_in_response(r):
+        r.find(q(SAMLP, "Status")).tail = "injected"
+    variant("text-in-response.xml", "EIDGW_E_SAML_UNEXPECTED", text_in_response)
+    variant("issuer-format.xml", "EIDGW_E_SAML_ISSUER",
+            lambda r: r.find(q(SAML, "Issuer")).set("Format", SAML_NAMEID_X))
+    def unknown_condition(r):
+        c = etree.SubElement(a_(r, q(SAML, "Conditions")), q(SAML, "Condition"))
+        c.set("{http://www.w3.org/2001/XMLSchema-instance}type", "x:Custom")
+    variant("unknown-condition.xml", "EIDGW_E_SAML_CONDITIONS", unknown_condition)
+    variant("conditions-missing.xml", "EIDGW_E_SAML_CONDITIONS",
+            lambda r: assertion(r).remove(a_(r, q(SAML, "Conditions"))))
+    variant("conditions-no-noa.xml", "EIDGW_E_SAML_CONDITIONS",
+            lambda r: a_(r, q(SAML, "Conditions")).attrib.pop("NotOnOrAfter"))
+    def two_audiences(r):
+        ar = etree.SubElement(a_(r, q(SAML, "Conditions")), q(SAML, "AudienceRestriction"))
+        etree.SubElement(ar, q(SAML, "Audience")).text = "https://other.example/sp"
+    variant("audience-second-restriction.xml", "EIDGW_E_SAML_AUDIENCE", two_audiences)
+    def onetimeuse(r):
+        etree.SubElement(a_(r, q(SAML, "Conditions")), q(SAML, "OneTimeUse"))
+    variant("onetimeuse-ok.xml", OK, onetimeuse)
+    variant("sc-method.xml", "EIDGW_E_SAML_SUBJECT_CONFIRMATION",
+            lambda r: a_(r, ".//" + q(SAML, "SubjectConfirmation")).set(
+                "Method", "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"))
+    variant("sc-notbefore.xml", "EIDGW_E_SAML_SUBJECT_CONFIRMATION",
+            lambda r: a_(r, ".//" + q(SAML, "SubjectConfirmationData")).set("NotBefore", T_NB))
+    def two_sc(r):
+        sc = a_(r, ".//" + q(SAML, "SubjectConfirmation"))
+        sc.addnext(copy.deepcopy(sc))
+    variant("sc-two.xml", "EIDGW_E_SAML_SUBJECT_CONFIRMATION", two_sc)
+    variant("nameid-format-email.xml", "EIDGW_E_SAML_NAMEID",
+            lambda r: a_(r, ".//" + q(SAML, "NameID")).set(
+                "Format", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"))
+    def nameid_missing(r):
+        n = a_(r, ".//" + q(SAML, "NameID"))
+        n.getparent().remove(n)
+    variant("nameid-missing.xml", "EIDGW_E_SAML_NAMEID", nameid_missing)
+    def nameid_empty(r):
+        a_(r, ".//" + q(SAML, "NameID")).text = "  "
+    variant("nameid-empty.xml", "EIDGW_E_SAML_NAMEID", nameid_empty)
+    def advice(r):
+        a_(r, q(SAML, "Conditions")).addnext(etree.Element(q(SAML, "Advice")))
+    variant("advice.xml", "EIDGW_E_SAML_UNEXPECTED", advice)
+    def two_authn(r):
+        s = a_(r, q(SAML, "AuthnStatement"))
+        s.addnext(copy.deepcopy(s))
+    variant("two-authn-statements.xml", "EIDGW_E_SAML_AUTHN_STATEMENT", two_authn)
+    variant("authn-instant-future.xml", "EIDGW_E_SAML_AUTHN_INSTANT",
+            lambda r: a_(r, q(SAML, "AuthnStatement")).set("AuthnInstant", "2026-01-01T00:30:00Z"))
+    def no_classref(r):
+        c = a_(r, ".//" + q(SAML, "AuthnContextClassRef"))
+        c.getparent().remove(c)
+    variant("loa-missing.xml", "EIDGW_E_SAML_LOA", no_classref)
+    variant("no-attribute-statement.xml", "EIDGW_E_SAML_ATTR_STATEMENT",
+            lambda r: assertion(r).remove(a_(r, q(SAML, "AttributeStatement"))))
+    def dup_attr(r):
+        at = a_(r, ".//" + q(SAML, "Attribute"))
+        at.addnext(copy.deepcopy(at))
+    variant("attribute-repeated.xml", "EIDGW_E_SAML_ATTR_INVALID", dup_attr)
+    def sig_in_extensions(r):
+        ext = etree.Element(q(SAMLP, "Extensions"))
+        etree.SubElement(ext, q(DS, "Signature"), nsmap={"ds": DS})
+        r.find(q(SAML, "Issuer")).addnext(ext)
+    variant("signature-in-extensions.xml", "EIDGW_E_SAML_SIG_MULTIPLE", sig_in_extensions)
+    r = base()
+    sign(assertion(r), evil, evil_cert)
+    emit("assertion-sig-untrusted.xml", signed(r), "EIDGW_E_SAML_SIG_UNTRUSTED")
+    emit("unsigned-aso.xml", base(), "EIDGW_E_SAML_ASSERTION_SIG_REQUIRED", "aso")
 
     # ---- attribute profile ----
     emit("pid-wrong-country.xml", signed(pid="FR/DE/1234"), "EIDGW_E_SAML_PID_COUNTRY")
