@@ -124,6 +124,8 @@ mutate_file(const char *rel, bool encrypted)
 				if (!same_identity(&orig, &res))
 					fail_msg("%s: byte %zu ^ 0x%02x accepted with another identity",
 					    rel, i, flips[k]);
+				if (getenv("EIDGW_MUTATION_VERBOSE") != NULL)
+					print_message("accepted: byte %zu ^ 0x%02x\n", i, flips[k]);
 				accepted++;
 			} else {
 				assert_null(res.identity.person_identifier);
