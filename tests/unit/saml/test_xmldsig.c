@@ -568,6 +568,66 @@ test_duplicate_id_and_missing(void **state)
 	xmlFreeDoc(doc);
 }
 
+/* The generic verifier: same-document references only, one XPath filter only. */
+static void
+test_generic_limits(void **state)
+{
+	struct saml_sig_policy pol = { 0 };
+	struct saml_trust trust = { &K.p256->pub, 1 };
+	struct eidgw_diag d;
+	xmlDocPtr doc;
+	xmlNodePtr sig, ref, xp;
+	EVP_PKEY *pk = NULL;
+	FILE *f;
+	char *s;
+	size_t len = 0;
+
+	(void)state;
+	doc = signed_sample(K.p256, EIDGW_SIG_ECDSA_SHA256);
+	sig = find(doc->children, SAML_NS_DSIG, "Signature");
+	ref = find(sig, SAML_NS_DSIG, "Reference");
+	xmlSetProp(ref, (const xmlChar *)"URI", (const xmlChar *)"http://127.0.0.1:1/x.xml");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sig, &trust, &pol, &d),
+	    EIDGW_E_SAML_SIG_REFERENCE);
+	xmlSetProp(ref, (const xmlChar *)"URI", (const xmlChar *)"#xpointer(/)");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sig, &trust, &pol, &d),
+	    EIDGW_E_SAML_SIG_REFERENCE);
+	xmlSetProp(ref, (const xmlChar *)"URI", (const xmlChar *)"#_resp1");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sig, &trust, &pol, &d), EIDGW_OK);
+	xmlFreeDoc(doc);
+
+	/* The xmlsec vector with its XPath filter verifies; another expression is refused. */
+	s = tl_read_data("testvectors/xmlsec-tests/aleksey-xmldsig-01/"
+	    "enveloped-sha256-rsa-pss-sha256.xml", &len);
+	assert_non_null(s);
+	assert_int_equal(saml_xml_parse(s, len, 1 << 20, &doc, &d), EIDGW_OK);
+	free(s);
+	f = fopen(TV "xmlsec-tests/keys/rsa/rsa-4096-pubkey.pem", "r");
+	assert_non_null(f);
+	pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(pk);
+	trust.keys = &pk;
+	sig = find(doc->children, SAML_NS_DSIG, "Signature");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sig, &trust, &pol, &d), EIDGW_OK);
+	xp = find(sig, SAML_NS_DSIG, "XPath");
+	assert_non_null(xp);
+	xmlNodeSetContent(xp, (const xmlChar *)"ancestor-or-self::dsig:Signature");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_verify_generic(doc, sig, &trust, &pol, &d),
+	    EIDGW_E_SAML_SIG_TRANSFORM);
+	/* The strict verifier refuses that shape outright (URI="" and XPath). */
+	eidgw_diag_clear(&d);
+	assert_int_not_equal(saml_sig_verify_enveloped(doc, xmlDocGetRootElement(doc), "ID",
+	    &trust, &pol, &d), EIDGW_OK);
+	EVP_PKEY_free(pk);
+	xmlFreeDoc(doc);
+}
+
 /* The codes of the refusals above are all different: a caller can tell them apart. */
 static void
 test_codes_distinct(void **state)
@@ -757,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_algorithms),
 		cmocka_unit_test(test_untrusted_keyinfo),
 		cmocka_unit_test(test_duplicate_id_and_missing),
+		cmocka_unit_test(test_generic_limits),
 		cmocka_unit_test(test_codes_distinct),
 		cmocka_unit_test(test_comment_injection_signed),
 		cmocka_unit_test(test_xmlsec1_verifies_ours),
