@@ -64,8 +64,8 @@ struct redis_store {
 	struct timeval tv;	/* connect and command timeout */
 	char prefix[64];
 	atomic_uint gen;	/* bumped on a broken connection */
-	atomic_int down;	/* 1 after a failure until a command succeeds */
-	_Atomic uint64_t retry_at;	/* monotonic ns; no new connection before */
+	atomic_int down;	/* 1 after a failure until a command succeeds (for the log) */
+	_Atomic uint64_t retry_at;	/* 0, or monotonic ns: next connect attempt */
 	struct redis_slot slots[REDIS_POOL];
 };
 
@@ -81,9 +81,12 @@ note_down(struct redis_store *r, const char *why)
 		    why);
 }
 
+/* A command got its reply: connections may be made freely again. */
 static void
 note_up(struct redis_store *r)
 {
+	if (atomic_load_explicit(&r->retry_at, memory_order_relaxed) != 0)
+		atomic_store(&r->retry_at, 0);
 	if (atomic_load_explicit(&r->down, memory_order_relaxed) != 0 &&
 	    atomic_exchange(&r->down, 0) == 1)
 		gw_log(LOG_NOTICE, NULL, "store.redis.up", "redis store %s:%d reachable again",
@@ -110,18 +113,19 @@ slot_broken(struct redis_store *r, struct redis_slot *sl, const char *why)
 }
 
 /*
- * While the store is down, lets one caller per backoff period try a new
- * connection; the others fail at once.
+ * After a connection failure (retry_at set), lets one caller per backoff
+ * period make a new connection; the others fail at once.  The first command
+ * that gets a reply clears retry_at (note_up).  A server that accepts but
+ * does not answer thus costs one timeout per period, not one per request.
  */
 static bool
 may_connect(struct redis_store *r)
 {
-	uint64_t now, at;
+	uint64_t now, at = atomic_load(&r->retry_at);
 
-	if (atomic_load(&r->down) == 0)
+	if (at == 0)
 		return true;
 	now = eidgw_mono_ns();
-	at = atomic_load(&r->retry_at);
 	if (now < at)
 		return false;
 	return atomic_compare_exchange_strong(&r->retry_at, &at, now + REDIS_BACKOFF_NS);

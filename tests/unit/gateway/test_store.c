@@ -281,6 +281,59 @@ t_concurrent_take(void **state)
 	}
 }
 
+#define WORKERS 40	/* more than the Redis pool's 32 slots */
+
+struct worker {
+	struct eidgw_store *s;
+	int id;
+	int bad;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct eidgw_store *s = w->s;
+	struct eidgw_buf b;
+	char key[48], val[48];
+	int i;
+
+	eidgw_buf_init(&b, 1024);
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(key, sizeof(key), "w%d-%d", w->id, i);
+		(void)snprintf(val, sizeof(val), "val%d-%d", w->id, i);
+		eidgw_buf_reset(&b);
+		if (s->ops->put_new(s, key, val, strlen(val), 60) != EIDGW_OK ||
+		    s->ops->put_new(s, key, val, strlen(val), 60) != EIDGW_E_STORE_EXISTS ||
+		    s->ops->get(s, key, &b) != EIDGW_OK || b.len != strlen(val) ||
+		    memcmp(b.data, val, b.len) != 0 || s->ops->take(s, key, NULL) != EIDGW_OK ||
+		    s->ops->take(s, key, NULL) != EIDGW_E_STORE_MISSING)
+			w->bad++;
+	}
+	eidgw_buf_free(&b);
+	return NULL;
+}
+
+/* Many threads on distinct keys: no crosstalk between pooled connections. */
+static void
+t_many_threads(void **state)
+{
+	struct tc *t = *state;
+	struct worker w[WORKERS];
+	pthread_t th[WORKERS];
+	int i, bad = 0;
+
+	for (i = 0; i < WORKERS; i++) {
+		w[i] = (struct worker){ .s = t->s, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (i = 0; i < WORKERS; i++) {
+		(void)pthread_join(th[i], NULL);
+		bad += w[i].bad;
+	}
+	assert_int_equal(bad, 0);
+}
+
 static void
 t_get_does_not_consume(void **state)
 {
@@ -621,6 +674,7 @@ main(void)
 		FOR_ALL(t_put_new_exists),
 		FOR_ALL(t_take_single_use),
 		FOR_ALL(t_concurrent_take),
+		FOR_ALL(t_many_threads),
 		FOR_ALL(t_get_does_not_consume),
 		FOR_ALL(t_del),
 		FOR_ALL(t_binary),
