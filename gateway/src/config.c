@@ -534,35 +534,59 @@ all_digits(const char *s, size_t n)
 	return true;
 }
 
-/* A plain scalar that YAML would read as null, a boolean or a number. */
+static size_t
+digits(const char *s, size_t n, size_t i)
+{
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/*
+ * A plain scalar that YAML 1.2 (core schema) reads as null, a boolean or a
+ * number: null, true/false in three spellings, [-+]?[0-9]+, 0o[0-7]+,
+ * 0x[0-9a-fA-F]+, [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?,
+ * [-+]?.inf, .nan.  "10.0.0.1" or "1.2.3" are strings.
+ */
 static bool
 plain_is_not_string(const char *s, size_t n)
 {
 	static const char *const words[] = {
 		"~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-		".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+		".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf", "+.Inf", "+.INF",
+		".nan", ".NaN", ".NAN",
 	};
-	size_t i, start = 0;
-	bool digit = false, ok = true;
+	size_t i, j;
 
 	if (n == 0)
 		return true;
 	for (i = 0; i < EIDGW_ARRAY_LEN(words); i++)
 		if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0)
 			return true;
-	/* [-+]? digits [. digits] [eE[-+]digits], or 0x / 0o forms */
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o'))
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+		for (i = 2; i < n; i++)
+			if (s[1] == 'x' ? !isxdigit((unsigned char)s[i]) : (s[i] < '0' || s[i] > '7'))
+				return false;
 		return true;
-	if (s[0] == '-' || s[0] == '+')
-		start = 1;
-	for (i = start; i < n && ok; i++) {
-		if (isdigit((unsigned char)s[i]))
-			digit = true;
-		else if (s[i] != '.' && s[i] != 'e' && s[i] != 'E' &&
-		    !((s[i] == '-' || s[i] == '+') && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E')))
-			ok = false;
 	}
-	return ok && digit;
+	i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+	j = digits(s, n, i);
+	if (j == i) {
+		/* no integer part: needs ".digits" */
+		if (j >= n || s[j] != '.' || digits(s, n, j + 1) == j + 1)
+			return false;
+		j = digits(s, n, j + 1);
+	} else if (j < n && s[j] == '.')
+		j = digits(s, n, j + 1);
+	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+		i = j + 1;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		j = digits(s, n, i);
+		if (j == i)
+			return false;
+	}
+	return j == n;
 }
 
 static const char *

@@ -174,6 +174,18 @@ url_https_or_loopback(struct cfg_ctx *x, const struct url *u, int line, const ch
 }
 
 static bool
+check_alpha2(struct cfg_ctx *x, const char *v, int line, const char *path,
+    const struct cfg_directive *d)
+{
+	if (strlen(v) == 2 && isupper((unsigned char)v[0]) && isupper((unsigned char)v[1]))
+		return true;
+	cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+	    "%s%s: '%s' must be an ISO 3166-1 alpha-2 code in upper case (EL for Greece, EU for "
+	    "EU institutions)", path, d->name, v);
+	return false;
+}
+
+static bool
 check_public_url(struct cfg_ctx *x, const char *v, int line, const char *path,
     const struct cfg_directive *d)
 {
@@ -1006,6 +1018,9 @@ static const struct cfg_directive gateway_d[] = {
 	{ .name = "default_locale", .type = D_STR, OFF(struct gw_config, default_locale),
 	  .def = "en", .enums = locale_enum,
 	  .doc = "Language of pages when neither `ui_locales` nor Accept-Language picks one." },
+	{ .name = "node_country", .type = D_STR, OFF(struct gw_config, node_country),
+	  .def = "EU", .check = check_alpha2,
+	  .doc = "The country operating this gateway (ISO 3166-1 alpha-2; `EL` for Greece), published as eIDAS NodeCountry in the SP metadata. Set it to your member state." },
 };
 
 const struct cfg_section cfg_gateway_section = {
@@ -1179,6 +1194,18 @@ const struct cfg_section cfg_country_section = {
 	"country", sizeof(struct gw_country_conf), country_d, EIDGW_ARRAY_LEN(country_d),
 	country_validate, NULL,
 };
+
+/* parse_section keeps a "seen" flag per directive in a fixed array. */
+_Static_assert(EIDGW_ARRAY_LEN(server_d) <= CFG_MAX_DIRECTIVES, "server_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(keys_d) <= CFG_MAX_DIRECTIVES, "keys_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(oidc_key_d) <= CFG_MAX_DIRECTIVES, "oidc_key_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(store_d) <= CFG_MAX_DIRECTIVES, "store_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(audit_d) <= CFG_MAX_DIRECTIVES, "audit_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(limits_d) <= CFG_MAX_DIRECTIVES, "limits_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(gateway_d) <= CFG_MAX_DIRECTIVES, "gateway_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(client_d) <= CFG_MAX_DIRECTIVES, "client_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(country_d) <= CFG_MAX_DIRECTIVES, "country_d too long");
+_Static_assert(EIDGW_ARRAY_LEN(country_saml_d) <= CFG_MAX_DIRECTIVES, "country_saml_d too long");
 
 /* ---- section checks ---------------------------------------------------- */
 

@@ -403,6 +403,13 @@ test_inline_rules(void **state)
 		{ "log:\n  level: warning\n  sink: \"\xed\xa0\x80\"\n", 3, EIDGW_E_CONFIG_SYNTAX },
 		{ "log:\n  level: info\n  level: debug\n", 3, EIDGW_E_CONFIG_DUPLICATE },
 		{ "server:\n  threads:\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: 1.5e3\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: -.5\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: 0x1F\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: .inf\n", 2, EIDGW_E_CONFIG_TYPE },
+		{ "server:\n  public_url: false\n", 2, EIDGW_E_CONFIG_TYPE },
+		/* a bare IP is a string, so this one fails on the CIDR rule, not the type */
+		{ "server:\n  trusted_proxies: [127.0.0.1, 10.1.1.1/8]\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  public_url: ~\n", 2, EIDGW_E_CONFIG_TYPE },
 		{ "countries_dir: /nonexistent/eidgw-countries\n", 1, EIDGW_E_CONFIG_FILE },
 		{ "plugins_dir: /nonexistent/eidgw-plugins\n", 1, EIDGW_E_CONFIG_FILE },
