@@ -911,8 +911,8 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	*assertion = NULL;
 	eidgw_buf_init(&plain, ENC_MAX_CIPHER);
 	if (doc == NULL || enc == NULL || enc->doc != doc || enc->parent == NULL ||
-	    enc->type != XML_ELEMENT_NODE)
-		EIDGW_FAIL(d, EIDGW_E_INVAL, "EncryptedAssertion not in doc");
+	    !saml_xml_is(enc, SAML_NS_ASSERTION, "EncryptedAssertion"))
+		EIDGW_FAIL(d, EIDGW_E_INVAL, "not a saml:EncryptedAssertion of doc");
 	/* A root EncryptedAssertion gives its own scope (namespaces are reconciled below). */
 	ctxnode = enc->parent->type == XML_ELEMENT_NODE ? enc->parent : enc;
 	if ((rc = find_encrypted_data(enc, &ed, d)) != EIDGW_OK)
