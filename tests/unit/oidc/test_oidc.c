@@ -1770,6 +1770,54 @@ test_hostile_authorize_data(void **state)
 	free(data);
 }
 
+/* oidc_jws_sign for every allowed alg, verified by cjose with our JWK. */
+static void
+test_jws_sign_algs(void **state)
+{
+	struct {
+		const struct eidgw_key *k;
+		enum oidc_alg alg;
+		size_t siglen;
+	} c[] = {
+		{ NULL, OIDC_ALG_PS256, 342 }, { NULL, OIDC_ALG_RS256, 342 },
+		{ NULL, OIDC_ALG_ES256, 86 },	/* r||s = 64 bytes (RFC 7518 §3.4) */
+	};
+	char *jwt, *jwk;
+	cjose_jwk_t *cj;
+	cjose_jws_t *jws;
+	cjose_err e;
+	size_t i;
+
+	(void)state;
+	c[0].k = F.k_rsa;
+	c[1].k = F.k_rsa;
+	c[2].k = F.k_ec;
+	for (i = 0; i < EIDGW_ARRAY_LEN(c); i++) {
+		assert_int_equal(oidc_jws_sign(c[i].k, c[i].alg, "k", "{\"a\":1}", &jwt), EIDGW_OK);
+		assert_int_equal(strlen(strrchr(jwt, '.') + 1), c[i].siglen);
+		assert_int_equal(oidc_jwk_public_json(c[i].k->pub, "k", c[i].alg, &jwk), EIDGW_OK);
+		cj = cjose_jwk_import(jwk, strlen(jwk), &e);
+		jws = cjose_jws_import(jwt, strlen(jwt), &e);
+		assert_non_null(cj);
+		assert_non_null(jws);
+		assert_true(cjose_jws_verify(jws, cj, &e));
+		cjose_jws_release(jws);
+		cjose_jwk_release(cj);
+		free(jwk);
+		free(jwt);
+	}
+	/* no alg outside the allow-list, no key/alg mismatch */
+	assert_int_equal(oidc_jws_sign(F.k_rsa, OIDC_ALG_DEFAULT, "k", "{}", &jwt), EIDGW_E_INVAL);
+	assert_null(jwt);
+	assert_int_not_equal(oidc_jws_sign(F.k_ec, OIDC_ALG_PS256, "k", "{}", &jwt), EIDGW_OK);
+	assert_null(jwt);
+	assert_int_not_equal(oidc_jwk_public_json(F.k_ec->pub, "k", OIDC_ALG_RS256, &jwk),
+	    EIDGW_OK);
+	assert_int_equal(oidc_alg_from_name("none"), OIDC_ALG_DEFAULT);
+	assert_int_equal(oidc_alg_from_name("HS256"), OIDC_ALG_DEFAULT);
+	assert_int_equal(oidc_alg_from_name("ps256"), OIDC_ALG_DEFAULT);
+}
+
 static void
 test_pairwise(void **state)
 {
@@ -1817,6 +1865,7 @@ main(void)
 		cmocka_unit_test(test_userinfo_refusals),
 		cmocka_unit_test(test_store_down_fails_closed),
 		cmocka_unit_test(test_pairwise),
+		cmocka_unit_test(test_jws_sign_algs),
 		cmocka_unit_test(test_hostile_authorize_data),
 		cmocka_unit_test(test_assertion_mutations),
 		cmocka_unit_test(test_code_race),
