@@ -213,6 +213,56 @@ def encrypt_assertion(resp, cert):
     resp.remove(a)
 
 
+def encrypt_assertion_ecdh(resp, cert):
+    """As a default EC node with an EC recipient: ECDH-ES on the recipient's
+    curve, ConcatKDF (SHA-256; AlgorithmID/PartyUInfo/PartyVInfo "0000", i.e.
+    a zero padding-bits octet then one zero octet each), kw-aes256, AES-256-GCM."""
+    from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+    a = assertion(resp)
+    plain = etree.tostring(a)
+    cek = AESGCM.generate_key(256)
+    iv = os.urandom(12)
+    ct = AESGCM(cek).encrypt(iv, plain, None)
+    peer = cert.public_key()
+    eph = ec.generate_private_key(peer.curve)
+    z = eph.exchange(ec.ECDH(), peer)
+    kek = ConcatKDFHash(algorithm=hashes.SHA256(), length=32, otherinfo=b"\x00" * 3).derive(z)
+    wrapped = aes_key_wrap(kek, cek)
+    point = eph.public_key().public_bytes(serialization.Encoding.X962,
+                                          serialization.PublicFormat.UncompressedPoint)
+    DS11 = "http://www.w3.org/2009/xmldsig11#"
+    ea = etree.Element(q(SAML, "EncryptedAssertion"))
+    ed = etree.SubElement(ea, q(XENC, "EncryptedData"), nsmap={"xenc": XENC},
+                          Type="http://www.w3.org/2001/04/xmlenc#Element")
+    etree.SubElement(ed, q(XENC, "EncryptionMethod"), Algorithm=XENC11 + "aes256-gcm")
+    ki = etree.SubElement(ed, q(DS, "KeyInfo"), nsmap={"ds": DS})
+    ek = etree.SubElement(ki, q(XENC, "EncryptedKey"))
+    etree.SubElement(ek, q(XENC, "EncryptionMethod"), Algorithm=XENC + "kw-aes256")
+    eki = etree.SubElement(ek, q(DS, "KeyInfo"))
+    am = etree.SubElement(eki, q(XENC, "AgreementMethod"), Algorithm=XENC11 + "ECDH-ES")
+    kdm = etree.SubElement(am, q(XENC11, "KeyDerivationMethod"), nsmap={"xenc11": XENC11},
+                           Algorithm=XENC11 + "ConcatKDF")
+    kp = etree.SubElement(kdm, q(XENC11, "ConcatKDFParams"), AlgorithmID="0000",
+                          PartyUInfo="0000", PartyVInfo="0000")
+    etree.SubElement(kp, q(DS, "DigestMethod"), Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    oki = etree.SubElement(am, q(XENC, "OriginatorKeyInfo"))
+    kv = etree.SubElement(oki, q(DS, "KeyValue"))
+    eckv = etree.SubElement(kv, q(DS11, "ECKeyValue"), nsmap={"ds11": DS11})
+    etree.SubElement(eckv, q(DS11, "NamedCurve"), URI="urn:oid:1.3.36.3.3.2.8.1.1.7")
+    etree.SubElement(eckv, q(DS11, "PublicKey")).text = base64.b64encode(point).decode()
+    rki = etree.SubElement(am, q(XENC, "RecipientKeyInfo"))
+    xd = etree.SubElement(rki, q(DS, "X509Data"))
+    etree.SubElement(xd, q(DS, "X509Certificate")).text = base64.b64encode(
+        cert.public_bytes(serialization.Encoding.DER)).decode()
+    cd = etree.SubElement(ek, q(XENC, "CipherData"))
+    etree.SubElement(cd, q(XENC, "CipherValue")).text = base64.b64encode(wrapped).decode()
+    cd = etree.SubElement(ed, q(XENC, "CipherData"))
+    etree.SubElement(cd, q(XENC, "CipherValue")).text = base64.b64encode(iv + ct).decode()
+    a.addprevious(ea)
+    resp.remove(a)
+
+
 def inject_comment(elem, split):
     """Splits elem's text with an empty comment: exclusive c14n (no comments)
     is unchanged, so the signature still verifies."""
@@ -229,6 +279,7 @@ def main():
     idp_rsa, _ = load_key("idp-rsa")
     evil, evil_cert = load_key("evil")
     _, enc_cert = load_key("sp-enc")
+    _, enc_bp_cert = load_key("sp-enc-bp256")
     cases = []
 
     def emit(name, tree_or_bytes, expect, *opts):
@@ -256,6 +307,19 @@ def main():
     encrypt_assertion(r, enc_cert)
     sign(r, idp, idp_cert)
     emit("valid-encrypted.xml", r, OK, "enc_required")
+    # as a default EC eIDAS-Node builds them: RSA-PSS SHA-512 Response signature,
+    # assertion signed too, AES-256-GCM with xmlenc11 RSA-OAEP (SHA-256/MGF1-SHA-256) ...
+    r = base()
+    sign(assertion(r), idp_rsa, None, alg="pss-sha512", digest="sha512")
+    encrypt_assertion(r, enc_cert)
+    sign(r, idp_rsa, None, alg="pss-sha512", digest="sha512")
+    emit("ec-node-style-pss512-rsa-oaep.xml", r, OK, "trust_rsa", "enc_required",
+         "assertion_sig_required")
+    # ... and with ECDH-ES on brainpoolP256r1 + ConcatKDF + kw-aes256
+    r = base()
+    encrypt_assertion_ecdh(r, enc_bp_cert)
+    sign(r, idp_rsa, None, alg="pss-sha512", digest="sha512")
+    emit("ec-node-style-pss512-ecdh-es-bp256.xml", r, OK, "trust_rsa", "enc_required")
     # comment injection: the value must be read whole
     r = signed()
     inject_comment(assertion(r).find(q(SAML, "Subject")).find(q(SAML, "NameID")), 5)

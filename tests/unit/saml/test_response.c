@@ -23,7 +23,7 @@
 #define NOW 1767225900	/* 2026-01-01T00:05:00Z */
 
 static EVP_PKEY *idp_pub, *idp_rsa_pub;
-static struct eidgw_key *sp_enc;
+static struct eidgw_key *sp_enc, *sp_enc_bp;
 
 static EVP_PKEY *
 load_pub(const char *rel)
@@ -53,6 +53,8 @@ setup(void **state)
 	idp_rsa_pub = load_pub("saml/keys/idp-rsa.cert.pem");
 	assert_int_equal(eidgw_key_load_pem(tl_path(EIDGW_TEST_DATA, "saml/keys/sp-enc.key.pem"),
 	    NULL, 3072, &sp_enc, NULL), EIDGW_OK);
+	assert_int_equal(eidgw_key_load_pem(tl_path(EIDGW_TEST_DATA,
+	    "saml/keys/sp-enc-bp256.key.pem"), NULL, 3072, &sp_enc_bp, NULL), EIDGW_OK);
 	return 0;
 }
 
@@ -63,13 +65,14 @@ teardown(void **state)
 	EVP_PKEY_free(idp_pub);
 	EVP_PKEY_free(idp_rsa_pub);
 	eidgw_key_free(sp_enc);
+	eidgw_key_free(sp_enc_bp);
 	return 0;
 }
 
 struct fixture {
 	EVP_PKEY *keys[2];
 	struct saml_trust trust;
-	const struct eidgw_key *dec[1];
+	const struct eidgw_key *dec[2];	/* rollover: an RSA and a brainpool key */
 	struct saml_response_expect e;
 	struct eidgw_store *store;
 };
@@ -83,6 +86,7 @@ fixture_init(struct fixture *f, bool trust_rsa)
 	f->trust.keys = f->keys;
 	f->trust.nkeys = trust_rsa ? 2 : 1;
 	f->dec[0] = sp_enc;
+	f->dec[1] = sp_enc_bp;
 	assert_int_equal(eidgw_store_mem_new(&f->store), EIDGW_OK);
 	f->e.idp_entity_id = IDP;
 	f->e.idp_country = "BE";
@@ -95,7 +99,7 @@ fixture_init(struct fixture *f, bool trust_rsa)
 	f->e.now = NOW;
 	f->e.skew_s = 30;
 	f->e.dec_keys = f->dec;
-	f->e.ndec_keys = 1;
+	f->e.ndec_keys = 2;
 	f->e.replay_store = f->store;
 }
 
