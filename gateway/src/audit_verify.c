@@ -305,6 +305,9 @@ gw_audit_vstate_feed(struct gw_audit_vstate *vs, const char *line, size_t len, j
 
 		EIDGW_CHECK(gw_audit_json_u64(j, "i", &i), d, EIDGW_E_AUDIT_CORRUPT,
 		    "record %llu: \"i\" missing", (unsigned long long)idx);
+		/* The first file of a set may continue a tree we have not seen. */
+		if (vs->expect_start && !vs->any)
+			idx = i;
 		EIDGW_CHECK(i == idx, d, EIDGW_E_AUDIT_CORRUPT,
 		    "record %llu: line holds record %llu (%s)", (unsigned long long)idx,
 		    (unsigned long long)i, i > idx ? "records missing or reordered before it" :

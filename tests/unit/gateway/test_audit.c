@@ -1,0 +1,703 @@
+/*
+ * Unit tests for the audit log: the Merkle tree against independent known
+ * answers (tests/data/audit/merkle_kat.py, hashlib only), proofs, the writer
+ * (checkpoints, reopen, torn-tail recovery, rotation, 8 concurrent threads),
+ * field validation and the PII hash.
+ *
+ * The binary also has a helper mode for the CLI tests in
+ * tests/integration/test_audit_cli.sh:
+ *   gateway_test_audit --write-log DIR KEY.pem N [EVERY [ROTATE_AT [noclose]]]
+ * appends N realistic records (rotating once after ROTATE_AT if > 0) and
+ * closes the log (or exits without closing with "noclose").
+ */
+#include "testlib.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "audit.h"
+#include "audit_int.h"
+#include "audit_merkle.h"
+#include "core/keyops.h"
+#include "core/util.h"
+
+static void
+unhex(const char *s, gw_hash out)
+{
+	assert_true(gw_audit_unhex32(s, out));
+}
+
+/* RFC 6962 / CT test leaves. */
+static const unsigned char L3[] = { 0x20, 0x21 }, L4[] = { 0x30, 0x31 },
+    L5[] = { 0x40, 0x41, 0x42, 0x43 }, L6[] = { 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 },
+    L7[] = { 0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
+	0x6e, 0x6f }, L1[] = { 0x00 }, L2[] = { 0x10 };
+static const struct { const unsigned char *p; size_t n; } kat_leaves[8] = {
+	{ NULL, 0 }, { L1, 1 }, { L2, 1 }, { L3, 2 }, { L4, 2 }, { L5, 4 }, { L6, 8 }, { L7, 16 },
+};
+static const char *const kat_roots[9] = {
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+	"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+	"aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+	"d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+	"4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+	"76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+	"ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+	"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+};
+
+static void
+kat_leaf_hashes(gw_hash out[8])
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		assert_int_equal(gw_merkle_leaf_hash(kat_leaves[i].p, kat_leaves[i].n, out[i]), EIDGW_OK);
+}
+
+static void
+test_merkle_kat(void **state)
+{
+	struct gw_merkle_frontier f;
+	gw_hash leaves[8], want, got;
+	size_t n;
+
+	(void)state;
+	kat_leaf_hashes(leaves);
+	gw_merkle_frontier_init(&f);
+	for (n = 0; n <= 8; n++) {
+		unhex(kat_roots[n], want);
+		assert_int_equal(gw_merkle_root(leaves, n, got), EIDGW_OK);
+		assert_memory_equal(got, want, 32);
+		assert_int_equal(gw_merkle_frontier_root(&f, got), EIDGW_OK);
+		assert_memory_equal(got, want, 32);
+		if (n < 8)
+			assert_int_equal(gw_merkle_frontier_add(&f, leaves[n]), EIDGW_OK);
+	}
+}
+
+static void
+test_merkle_proof_kat(void **state)
+{
+	static const char *const incl_2_7[] = {
+		"07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
+		"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+		"837dbb152e9b079010717e84e865da4ebc0fa198a806d59d31bf15accef22d0e",
+	};
+	static const char *const incl_5_8[] = {
+		"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+		"ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+		"d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+	};
+	static const char *const cons_3_7[] = {
+		"0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
+		"07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
+		"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+		"837dbb152e9b079010717e84e865da4ebc0fa198a806d59d31bf15accef22d0e",
+	};
+	static const char *const cons_4_8[] = {
+		"6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+	};
+	gw_hash leaves[8], path[GW_MERKLE_MAX_PROOF], want, r1, r2;
+	size_t plen, i;
+
+	(void)state;
+	kat_leaf_hashes(leaves);
+	assert_int_equal(gw_merkle_inclusion_proof(leaves, 7, 2, path, &plen), EIDGW_OK);
+	assert_int_equal(plen, 3);
+	for (i = 0; i < plen; i++) {
+		unhex(incl_2_7[i], want);
+		assert_memory_equal(path[i], want, 32);
+	}
+	assert_int_equal(gw_merkle_inclusion_proof(leaves, 8, 5, path, &plen), EIDGW_OK);
+	assert_int_equal(plen, 3);
+	for (i = 0; i < plen; i++) {
+		unhex(incl_5_8[i], want);
+		assert_memory_equal(path[i], want, 32);
+	}
+	assert_int_equal(gw_merkle_consistency_proof(leaves, 7, 3, path, &plen), EIDGW_OK);
+	assert_int_equal(plen, 4);
+	for (i = 0; i < plen; i++) {
+		unhex(cons_3_7[i], want);
+		assert_memory_equal(path[i], want, 32);
+	}
+	unhex(kat_roots[3], r1);
+	unhex(kat_roots[7], r2);
+	assert_true(gw_merkle_verify_consistency(3, 7, r1, r2, path, plen));
+	assert_int_equal(gw_merkle_consistency_proof(leaves, 8, 4, path, &plen), EIDGW_OK);
+	assert_int_equal(plen, 1);
+	unhex(cons_4_8[0], want);
+	assert_memory_equal(path[0], want, 32);
+}
+
+/* Every (index, size) and (first, second) pair up to 70 leaves, and forgeries. */
+static void
+test_merkle_proofs_all(void **state)
+{
+	enum { N = 70 };
+	gw_hash *leaves, roots[N + 1], path[GW_MERKLE_MAX_PROOF], bad;
+	struct gw_merkle_frontier f;
+	unsigned char b[8];
+	size_t plen;
+	uint64_t n, m;
+
+	(void)state;
+	leaves = calloc(N, sizeof(gw_hash));
+	assert_non_null(leaves);
+	gw_merkle_frontier_init(&f);
+	for (n = 0; n < N; n++) {
+		memcpy(b, &n, sizeof(b));
+		assert_int_equal(gw_merkle_leaf_hash(b, sizeof(b), leaves[n]), EIDGW_OK);
+	}
+	for (n = 0; n <= N; n++) {
+		assert_int_equal(gw_merkle_root(leaves, n, roots[n]), EIDGW_OK);
+		assert_int_equal(gw_merkle_frontier_root(&f, bad), EIDGW_OK);
+		assert_memory_equal(bad, roots[n], 32);
+		if (n < N)
+			assert_int_equal(gw_merkle_frontier_add(&f, leaves[n]), EIDGW_OK);
+	}
+	for (n = 1; n <= N; n++) {
+		for (m = 0; m < n; m++) {
+			assert_int_equal(gw_merkle_inclusion_proof(leaves, n, m, path, &plen), EIDGW_OK);
+			assert_true(gw_merkle_verify_inclusion(m, n, leaves[m], path, plen, roots[n]));
+			/* wrong index, wrong size, wrong leaf, changed path hash, short path */
+			assert_false(gw_merkle_verify_inclusion((m + 1) % n == m ? n : (m + 1) % n, n,
+			    leaves[m], path, plen, roots[n]) && n > 1);
+			assert_false(gw_merkle_verify_inclusion(m, n + 1, leaves[m], path, plen, roots[n + 1 <= N ? n + 1 : n]) && n + 1 <= N);
+			assert_false(gw_merkle_verify_inclusion(m, n, leaves[(m + 1) % N], path, plen, roots[n]));
+			if (plen > 0) {
+				path[plen / 2][5] ^= 0x01;
+				assert_false(gw_merkle_verify_inclusion(m, n, leaves[m], path, plen, roots[n]));
+				path[plen / 2][5] ^= 0x01;
+				assert_false(gw_merkle_verify_inclusion(m, n, leaves[m], path, plen - 1, roots[n]));
+			}
+		}
+		for (m = 0; m <= n; m++) {
+			assert_int_equal(gw_merkle_consistency_proof(leaves, n, m, path, &plen), EIDGW_OK);
+			assert_true(gw_merkle_verify_consistency(m, n, roots[m], roots[n], path, plen));
+			if (m > 0 && m < n) {
+				assert_false(gw_merkle_verify_consistency(m, n, roots[m], roots[n - 1], path, plen) && n - 1 != m);
+				memcpy(bad, roots[m], 32);
+				bad[0] ^= 0x80;
+				assert_false(gw_merkle_verify_consistency(m, n, bad, roots[n], path, plen));
+				path[0][31] ^= 0x01;
+				assert_false(gw_merkle_verify_consistency(m, n, roots[m], roots[n], path, plen));
+				path[0][31] ^= 0x01;
+				if (plen > 1)
+					assert_false(gw_merkle_verify_consistency(m, n, roots[m], roots[n], path, plen - 1));
+			}
+		}
+	}
+	free(leaves);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+static struct eidgw_key *
+new_key(const char *type)
+{
+	struct eidgw_key *k = NULL;
+	EVP_PKEY *pk;
+
+	if (strcmp(type, "EC") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, type);
+	assert_non_null(pk);
+	assert_int_equal(eidgw_key_from_pkey(pk, NULL, &k), EIDGW_OK);
+	EVP_PKEY_free(pk);
+	return k;
+}
+
+static const unsigned char hmac_key[32] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+	25, 26, 27, 28, 29, 30, 31,
+};
+
+static void
+append_login(struct gw_audit *a, int i)
+{
+	struct eidgw_diag d = { 0 };
+	char txn[32];
+	struct gw_audit_field f[] = {
+		GW_AUDIT_STR("client", i % 2 ? "demo-rp" : "tax-office"),
+		GW_AUDIT_STR("country", i % 3 ? "DE" : "AT"),
+		GW_AUDIT_STR("requested_loa", "http://eidas.europa.eu/LoA/substantial"),
+		GW_AUDIT_STR("txn", txn),
+		GW_AUDIT_INT("n", i),
+		GW_AUDIT_PII("subject", "DE/AT/123456789"),
+	};
+
+	(void)snprintf(txn, sizeof(txn), "txn-%d", i);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_LOGIN_STARTED, f, EIDGW_ARRAY_LEN(f), &d),
+	    EIDGW_OK);
+}
+
+/* Verifies files in order with the library verifier; returns the final state. */
+static enum eidgw_err
+verify_files(const char *dir, const char *const *names, size_t n, EVP_PKEY *pub,
+    struct gw_audit_vstate *vs, char *why, size_t cap)
+{
+	struct eidgw_diag d = { 0 };
+	char *buf = malloc(GW_AUDIT_MAX_LINE + 1);
+	size_t i, len;
+	FILE *f;
+	int k;
+
+	assert_non_null(buf);
+	gw_audit_vstate_init(vs, pub);
+	for (i = 0; i < n; i++) {
+		f = fopen(tl_path(dir, names[i]), "rb");
+		assert_non_null(f);
+		gw_audit_vstate_begin_file(vs, names[i]);
+		while ((k = gw_audit_read_line(f, buf, &len)) == 1) {
+			vs->line++;
+			if (gw_audit_vstate_feed(vs, buf, len, NULL, &d) != EIDGW_OK) {
+				(void)snprintf(why, cap, "%s:%llu: %s", names[i],
+				    (unsigned long long)vs->line, d.reason);
+				fclose(f);
+				free(buf);
+				return d.code;
+			}
+		}
+		fclose(f);
+		if (k != 0) {
+			(void)snprintf(why, cap, "%s: torn", names[i]);
+			free(buf);
+			return EIDGW_E_AUDIT_CORRUPT;
+		}
+	}
+	free(buf);
+	return EIDGW_OK;
+}
+
+static void
+test_write_verify(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	int i;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, sizeof(hmac_key), 16, 0, &a, &d), EIDGW_OK);
+	for (i = 0; i < 150; i++)
+		append_login(a, i);
+	assert_int_equal(gw_audit_size(a), 151);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.fr.size, 151);
+	assert_true(vs.have_cp);
+	assert_int_equal(vs.cp_size, 151);		/* closed with a final checkpoint */
+	assert_int_equal(vs.n_checkpoints, 151 / 16 + 1);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+static void
+test_pii_and_fields(void **state)
+{
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	char *dir = tl_mkdtemp(), *text, hex[GW_AUDIT_PII_HEX_LEN + 1], longv[GW_AUDIT_MAX_VALUE + 2];
+	struct gw_audit_field dup[] = { GW_AUDIT_STR("a", "x"), GW_AUDIT_STR("a", "y") };
+	struct gw_audit_field badname[] = { GW_AUDIT_STR("Client", "x") };
+	struct gw_audit_field ctl[] = { GW_AUDIT_STR("a", "x\ny") };
+	struct gw_audit_field badutf[] = { GW_AUDIT_STR("a", "\xc3\x28") };
+	struct gw_audit_field lng[] = { GW_AUDIT_STR("a", longv) };
+	struct gw_audit_field ok[] = { GW_AUDIT_STR("a", "K\xc3\xb6ln \xe2\x82\xac \"q\""),
+		GW_AUDIT_PII("person", "DE/123456") };
+
+	(void)state;
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, sizeof(hmac_key), 1000, 0, &a, &d), EIDGW_OK);
+	/* HMAC-SHA-256(00..1f, "DE/123456") from Python's hmac module. */
+	assert_int_equal(gw_audit_hash_pii(a, "DE/123456", hex), EIDGW_OK);
+	assert_string_equal(hex, "f28651f4c83537a892c0d0c187c41031f785f88f7ed98bd9bf1238f7ecaf0d37");
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, dup, 2, NULL), EIDGW_E_AUDIT_FIELD);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, badname, 1, NULL), EIDGW_E_AUDIT_FIELD);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, ctl, 1, NULL), EIDGW_E_AUDIT_FIELD);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, badutf, 1, NULL), EIDGW_E_AUDIT_FIELD);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, lng, 1, NULL), EIDGW_E_AUDIT_FIELD);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_FILE_START, NULL, 0, NULL), EIDGW_E_INVAL);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, ok, 2, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	text = tl_read_file(tl_path(dir, "audit-000001.log"), NULL);
+	assert_non_null(text);
+	assert_null(strstr(text, "DE/123456"));		/* never in clear */
+	assert_non_null(strstr(text, "\"person\":\"f28651f4c83537a892c0d0c187c41031f785f88f7ed98bd9bf1238f7ecaf0d37\""));
+	free(text);
+	/* Without an HMAC key, PII cannot be recorded at all. */
+	assert_int_equal(gw_audit_open(dir, k, NULL, 0, 1000, 0, &a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_START, ok, 2, NULL), EIDGW_E_AUDIT_NO_HMAC_KEY);
+	assert_int_equal(gw_audit_hash_pii(a, "x", hex), EIDGW_E_AUDIT_NO_HMAC_KEY);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+static void
+test_reopen_continuity(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("EC");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	int round, i;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 7, 0, &a, &d), EIDGW_OK);
+		for (i = 0; i < 10; i++)
+			append_login(a, i);
+		assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	}
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.fr.size, 31);
+	assert_int_equal(vs.cp_size, 31);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+static int
+count_files_with(const char *dir, const char *needle)
+{
+	char cmd[600];
+	FILE *p;
+	int n = -1;
+
+	(void)snprintf(cmd, sizeof(cmd), "ls '%s' | grep -c -- '%s'", dir, needle);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static void
+append_raw(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "ab");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));
+	fclose(f);
+}
+
+static void
+test_torn_recovery(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "", *text, *nl;
+	const char *log;
+	size_t len;
+	int i;
+
+	(void)state;
+	log = tl_path(dir, "audit-000001.log");
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 5, 0, &a, &d), EIDGW_OK);
+	for (i = 0; i < 12; i++)
+		append_login(a, i);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+
+	/* 1. A half-written record (no newline). */
+	append_raw(log, "{\"type\":\"record\",\"i\":14,\"ts\":\"2026-11-29T09:");
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 5, 0, &a, &d), EIDGW_OK);
+	append_login(a, 100);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(count_files_with(dir, "audit-000001.log.torn-"), 1);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	text = tl_read_file(log, &len);
+	assert_non_null(strstr(text, "\"event\":\"recovered\""));
+	free(text);
+
+	/* 2. A complete line that is not valid (bad JSON, with newline). */
+	append_raw(log, "{\"type\":\"record\",\"i\":99,garbage}\n");
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 5, 0, &a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+
+	/* 3. A record whose hash chain is wrong, as last line: also cut. */
+	text = tl_read_file(log, &len);
+	nl = strstr(text, "\n");			/* copy line 2 to the end */
+	assert_non_null(nl);
+	{
+		char *l2 = nl + 1, *e = strchr(l2, '\n');
+		char save = e[1];
+
+		e[1] = '\0';
+		append_raw(log, l2);
+		e[1] = save;
+	}
+	free(text);
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 5, 0, &a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(count_files_with(dir, "audit-000001.log.torn-"), 3);
+
+	/* 4. Damage before the last line: open refuses. */
+	text = tl_read_file(log, &len);
+	nl = strstr(text, "\"n\":3");
+	assert_non_null(nl);
+	nl[4] = '4';
+	assert_int_equal(tl_write_file(log, text, len), 0);
+	free(text);
+	eidgw_diag_clear(&d);
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 5, 0, &a, &d), EIDGW_E_AUDIT_CORRUPT);
+	assert_null(a);
+	assert_non_null(strstr(d.reason, "hash chain broken"));
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+static void
+test_rotation(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log", "audit-000002.log", "audit-000003.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	int i;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 4, 0, &a, &d), EIDGW_OK);
+	for (i = 0; i < 9; i++)
+		append_login(a, i);
+	assert_int_equal(gw_audit_rotate(a, &d), EIDGW_OK);
+	assert_string_equal(gw_audit_file(a), "audit-000002.log");
+	for (i = 0; i < 6; i++)
+		append_login(a, i);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	/* Reopen continues in file 2, then rotate to 3. */
+	if (gw_audit_open(dir, k, hmac_key, 32, 4, 0, &a, &d) != EIDGW_OK)
+		fail_msg("%s", d.reason);
+	assert_string_equal(gw_audit_file(a), "audit-000002.log");
+	append_login(a, 50);
+	assert_int_equal(gw_audit_rotate(a, &d), EIDGW_OK);
+	append_login(a, 51);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+
+	assert_int_equal(verify_files(dir, names, 3, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.fr.size, 1 + 9 + 1 + 6 + 1 + 1 + 1);
+	assert_int_equal(vs.cp_size, vs.fr.size);
+	/* A later file alone verifies from its file_start. */
+	assert_int_equal(verify_files(dir, names + 1, 2, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_true(vs.mid_chain);
+	/* Files out of order or with a gap are caught. */
+	{
+		const char *gap[] = { "audit-000001.log", "audit-000003.log" };
+
+		assert_int_equal(verify_files(dir, gap, 2, k->pub, &vs, why, sizeof(why)),
+		    EIDGW_E_AUDIT_CORRUPT);
+		assert_non_null(strstr(why, "audit-000003.log:1:"));
+	}
+	/* A crash right after creating the next file (empty file) is repaired on open. */
+	assert_int_equal(tl_write_file(tl_path(dir, "audit-000004.log"), "", 0), 0);
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 4, 0, &a, &d), EIDGW_OK);
+	assert_string_equal(gw_audit_file(a), "audit-000004.log");
+	append_login(a, 60);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	{
+		const char *all[] = { "audit-000001.log", "audit-000002.log", "audit-000003.log",
+			"audit-000004.log" };
+
+		assert_int_equal(verify_files(dir, all, 4, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	}
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+struct thr_arg {
+	struct gw_audit *a;
+	int id;
+};
+
+#define THREADS 8
+#define PER_THREAD 150
+
+static void *
+thr_main(void *p)
+{
+	struct thr_arg *t = p;
+	struct eidgw_diag d = { 0 };
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		struct gw_audit_field f[] = { GW_AUDIT_INT("thread", t->id), GW_AUDIT_INT("n", i) };
+
+		if (gw_audit_append(t->a, GW_AUDIT_TOKENS_ISSUED, f, 2, &d) != EIDGW_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	struct thr_arg args[THREADS];
+	pthread_t th[THREADS];
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "", *text, *p, needle[64];
+	void *ret;
+	int i, j;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 50, 1, &a, &d), EIDGW_OK);
+	for (i = 0; i < THREADS; i++) {
+		args[i].a = a;
+		args[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.fr.size, 1 + THREADS * PER_THREAD);
+	text = tl_read_file(tl_path(dir, names[0]), NULL);
+	for (i = 0; i < THREADS; i++)
+		for (j = 0; j < PER_THREAD; j++) {
+			(void)snprintf(needle, sizeof(needle), "{\"thread\":%d,\"n\":%d}", i, j);
+			p = strstr(text, needle);
+			assert_non_null(p);
+			assert_null(strstr(p + 1, needle));
+		}
+	free(text);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+/* The interval timer writes a checkpoint without any further append. */
+static void
+test_interval_checkpoint(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	int i;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 1, &a, &d), EIDGW_OK);
+	append_login(a, 1);
+	for (i = 0; i < 40; i++) {
+		usleep(100000);
+		assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+		if (vs.have_cp && vs.cp_size == 2)
+			break;
+	}
+	assert_true(vs.have_cp);
+	assert_int_equal(vs.cp_size, 2);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+/* ---- helper mode for the CLI tests --------------------------------------- */
+
+static int
+write_log(int argc, char **argv)
+{
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = NULL;
+	struct gw_audit *a = NULL;
+	char txn[32];
+	long n, every = 16, rot = 0, i;
+	bool noclose = false;
+
+	if (argc < 5)
+		return 2;
+	n = strtol(argv[4], NULL, 10);
+	if (argc > 5)
+		every = strtol(argv[5], NULL, 10);
+	if (argc > 6)
+		rot = strtol(argv[6], NULL, 10);
+	noclose = argc > 7 && strcmp(argv[7], "noclose") == 0;
+	if (eidgw_key_load_pem(argv[3], NULL, 2048, &k, &d) != EIDGW_OK ||
+	    gw_audit_open(argv[2], k, hmac_key, sizeof(hmac_key), (unsigned int)every, 0, &a, &d) != EIDGW_OK) {
+		fprintf(stderr, "write-log: %s\n", d.reason);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct gw_audit_field f[] = {
+			GW_AUDIT_STR("client", i % 2 ? "demo-rp" : "tax-office"),
+			GW_AUDIT_STR("country", i % 3 ? "DE" : "AT"),
+			GW_AUDIT_STR("txn", txn),
+			GW_AUDIT_PII("subject", "DE/AT/123456789"),
+		};
+
+		(void)snprintf(txn, sizeof(txn), "txn-%ld", i);
+		if (gw_audit_append(a, i % 4 == 3 ? GW_AUDIT_TOKENS_ISSUED : GW_AUDIT_LOGIN_STARTED,
+		    f, EIDGW_ARRAY_LEN(f), &d) != EIDGW_OK) {
+			fprintf(stderr, "write-log: %s\n", d.reason);
+			return 1;
+		}
+		if (rot > 0 && i + 1 == rot && gw_audit_rotate(a, &d) != EIDGW_OK) {
+			fprintf(stderr, "write-log: %s\n", d.reason);
+			return 1;
+		}
+	}
+	if (noclose)
+		_exit(0);
+	if (gw_audit_close(a, &d) != EIDGW_OK) {
+		fprintf(stderr, "write-log: %s\n", d.reason);
+		return 1;
+	}
+	eidgw_key_free(k);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merkle_kat),
+		cmocka_unit_test(test_merkle_proof_kat),
+		cmocka_unit_test(test_merkle_proofs_all),
+		cmocka_unit_test(test_write_verify),
+		cmocka_unit_test(test_pii_and_fields),
+		cmocka_unit_test(test_reopen_continuity),
+		cmocka_unit_test(test_torn_recovery),
+		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_interval_checkpoint),
+	};
+
+	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
+		return write_log(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
