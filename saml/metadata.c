@@ -508,6 +508,63 @@ out:
 }
 
 enum eidgw_err
+saml_duration_parse(const char *s, int64_t *out)
+{
+	static const struct {
+		char unit;
+		bool time;
+		int64_t secs;
+	} units[] = {
+		{ 'Y', false, 365 * 86400 }, { 'M', false, 30 * 86400 }, { 'D', false, 86400 },
+		{ 'H', true, 3600 }, { 'M', true, 60 }, { 'S', true, 1 },
+	};
+	int64_t total = 0, v;
+	size_t u = 0, i, ndigits;
+	bool in_time = false, any = false;
+
+	*out = 0;
+	if (s == NULL || *s++ != 'P')
+		return EIDGW_E_MALFORMED;
+	while (*s != '\0') {
+		if (*s == 'T') {
+			if (in_time)
+				return EIDGW_E_MALFORMED;
+			in_time = true;
+			s++;
+			if (*s == '\0')
+				return EIDGW_E_MALFORMED;
+			continue;
+		}
+		for (v = 0, ndigits = 0; *s >= '0' && *s <= '9'; s++, ndigits++) {
+			if (ndigits >= 12)
+				return EIDGW_E_MALFORMED;
+			v = v * 10 + (*s - '0');
+		}
+		if (ndigits == 0)
+			return EIDGW_E_MALFORMED;
+		if (*s == '.' && in_time) {
+			for (s++; *s >= '0' && *s <= '9'; s++)
+				;
+			if (*s != 'S')
+				return EIDGW_E_MALFORMED;
+		}
+		for (i = u; i < EIDGW_ARRAY_LEN(units); i++)
+			if (units[i].unit == *s && units[i].time == in_time)
+				break;
+		if (i == EIDGW_ARRAY_LEN(units))
+			return EIDGW_E_MALFORMED;
+		total += v * units[i].secs;
+		u = i + 1;
+		any = true;
+		s++;
+	}
+	if (!any)
+		return EIDGW_E_MALFORMED;
+	*out = total;
+	return EIDGW_OK;
+}
+
+enum eidgw_err
 saml_idp_metadata_parse(const char *xml, size_t len, const struct saml_trust *md_signers,
     const struct saml_sig_policy *pol, int64_t now, const char *expected_entity_id,
     struct saml_idp_metadata **out, struct eidgw_diag *d)
@@ -540,6 +597,11 @@ saml_idp_metadata_parse(const char *xml, size_t len, const struct saml_trust *md
 	    EIDGW_E_SAML_METADATA_EXPIRED, "validUntil missing or malformed");
 	EIDGW_CHECK(now < m->valid_until, d, EIDGW_E_SAML_METADATA_EXPIRED,
 	    "metadata validUntil has passed");
+	free(s);
+	/* SAML Metadata 4.3.1: cacheDuration tells the gateway when to refresh. */
+	if ((s = md_attr(root, "cacheDuration")) != NULL)
+		EIDGW_CHECK(saml_duration_parse(s, &m->cache_duration_s) == EIDGW_OK, d,
+		    EIDGW_E_SAML_METADATA, "cacheDuration malformed");
 	idp = saml_xml_child(root, SAML_NS_METADATA, "IDPSSODescriptor", &count);
 	EIDGW_CHECK(idp != NULL && count == 1, d, EIDGW_E_SAML_METADATA,
 	    "not exactly one IDPSSODescriptor");

@@ -55,6 +55,7 @@ enum eidgw_err saml_sp_metadata_build(const struct saml_sp_metadata_params *p,
 struct saml_idp_metadata {
 	char *entity_id;
 	int64_t valid_until;
+	int64_t cache_duration_s;	/* cacheDuration in seconds, 0 when absent */
 	char *node_country;		/* NULL when absent or empty */
 	char *sso_post;			/* SingleSignOnService Location, HTTP-POST */
 	char *sso_redirect;		/* SingleSignOnService Location, HTTP-Redirect */
@@ -85,6 +86,13 @@ enum eidgw_err saml_idp_metadata_parse(const char *xml, size_t len,
     const char *expected_entity_id, struct saml_idp_metadata **out,
     struct eidgw_diag *d) EIDGW_MUST_USE;
 void saml_idp_metadata_free(struct saml_idp_metadata *m);
+
+/*
+ * xsd:duration as seconds for cacheDuration: PnDTnHnMnS (fractions of a
+ * second dropped); years and months count as 365 and 30 days.  Negative or
+ * malformed durations fail.
+ */
+enum eidgw_err saml_duration_parse(const char *s, int64_t *out) EIDGW_MUST_USE;
 
 /* True when the IdP published attribute name as supported. */
 bool saml_idp_supports_attribute(const struct saml_idp_metadata *m, const char *name);

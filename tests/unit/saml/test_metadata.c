@@ -154,7 +154,8 @@ make_idp_metadata(struct eidgw_key *md_key, const char *valid_until, bool sign, 
 	    "xmlns:saml2=\"urn:oasis:names:tc:SAML:2.0:assertion\" "
 	    "xmlns:eidas=\"http://eidas.europa.eu/saml-extensions\" "
 	    "xmlns:mdattr=\"urn:oasis:names:tc:SAML:metadata:attribute\" "
-	    "ID=\"_md1\" entityID=\"https://idp.example.eu/metadata\" validUntil=\"%s\">"
+	    "ID=\"_md1\" entityID=\"https://idp.example.eu/metadata\" validUntil=\"%s\" "
+	    "cacheDuration=\"PT6H\">"
 	    "<md:Extensions><mdattr:EntityAttributes>"
 	    "<saml2:Attribute Name=\"http://macedir.org/entity-category\" "
 	    "NameFormat=\"urn:oasis:names:tc:SAML:2.0:attrname-format:uri\"><saml2:AttributeValue>"
@@ -233,6 +234,7 @@ test_idp_rollover(void **state)
 	assert_int_equal(m->nloas, 1);
 	assert_string_equal(m->loas[0], SAML_LOA_HIGH);
 	assert_int_equal(m->nattributes, 1);
+	assert_int_equal(m->cache_duration_s, 6 * 3600);
 	saml_idp_metadata_free(m);
 	m = NULL;
 	/* expired */
@@ -320,6 +322,30 @@ test_sp_metadata(void **state)
 	eidgw_key_free(enc);
 }
 
+static void
+test_duration(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(saml_duration_parse("PT1H", &v), EIDGW_OK);
+	assert_int_equal(v, 3600);
+	assert_int_equal(saml_duration_parse("P1DT2H3M4.5S", &v), EIDGW_OK);
+	assert_int_equal(v, 86400 + 7200 + 180 + 4);
+	assert_int_equal(saml_duration_parse("P1Y2M", &v), EIDGW_OK);
+	assert_int_equal(v, 365 * 86400 + 60 * 86400);
+	assert_int_equal(saml_duration_parse("PT30M", &v), EIDGW_OK);
+	assert_int_equal(v, 1800);
+	assert_int_equal(saml_duration_parse("P", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("PT", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("-PT1H", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("PT1D", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("P1H", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("PT1S1M", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse("P9999999999999D", &v), EIDGW_E_MALFORMED);
+	assert_int_equal(saml_duration_parse(NULL, &v), EIDGW_E_MALFORMED);
+}
+
 int
 main(void)
 {
@@ -327,6 +353,7 @@ main(void)
 		cmocka_unit_test(test_ec_service_metadata),
 		cmocka_unit_test(test_idp_rollover),
 		cmocka_unit_test(test_sp_metadata),
+		cmocka_unit_test(test_duration),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
