@@ -388,16 +388,55 @@ acr_add(struct eidgw_buf *b, const char *u, size_t n, int *minrank)
 	return eidgw_buf_puts(b, tmp) == EIDGW_OK;
 }
 
+/* Reads claims.id_token.acr (OIDC Core §5.5.1.1); false when malformed. */
+static bool
+claims_acr(const char *cp, struct rule_ctx *x, struct eidgw_buf *b, int *minrank)
+{
+	json_t *cl, *it, *acr, *v, *e;
+	bool ok = false;
+	size_t i;
+
+	if ((cl = oidc_json_parse_object(cp, strlen(cp), OIDC_MAX_CLAIMS_PARAM)) == NULL)
+		return false;
+	if ((it = json_object_get(cl, "userinfo")) != NULL && !json_is_object(it))
+		goto out;
+	if ((it = json_object_get(cl, "id_token")) != NULL && !json_is_object(it))
+		goto out;
+	acr = it != NULL ? json_object_get(it, "acr") : NULL;
+	if (acr != NULL && !json_is_null(acr)) {
+		if (!json_is_object(acr))
+			goto out;
+		if ((e = json_object_get(acr, "essential")) != NULL && !json_is_boolean(e))
+			goto out;
+		x->r->acr_essential = json_is_true(e);
+		if ((v = json_object_get(acr, "value")) != NULL &&
+		    (!json_is_string(v) || !acr_add(b, json_string_value(v),
+		    json_string_length(v), minrank)))
+			goto out;
+		if ((v = json_object_get(acr, "values")) != NULL) {
+			if (!json_is_array(v) || json_array_size(v) > 8)
+				goto out;
+			json_array_foreach(v, i, e)
+				if (!json_is_string(e) || !acr_add(b, json_string_value(e),
+				    json_string_length(e), minrank))
+					goto out;
+		}
+	}
+	ok = true;
+out:
+	json_decref(cl);
+	return ok;
+}
+
 static enum eidgw_err
 rule_acr(struct rule_ctx *x)
 {
 	const char *av = oidc_params_get(x->ps, "acr_values");
 	const char *cp = oidc_params_get(x->ps, "claims");
-	json_t *cl = NULL, *it, *acr, *v, *e;
 	struct eidgw_buf b;
 	enum eidgw_err rc = EIDGW_OK;
-	int minrank = 0, floor;
-	size_t n, i;
+	int minrank = 0, cminrank = 0, floor;
+	size_t n;
 
 	eidgw_buf_init(&b, 512);
 	/* acr_values (OIDC Core §3.1.2.1): eIDAS LoA URIs only (DESIGN.md LoA). */
@@ -415,40 +454,16 @@ rule_acr(struct rule_ctx *x)
 	}
 	/* claims parameter (OIDC Core §5.5): only id_token.acr is acted on;
 	 * other requested claims are released per scope. */
-	if (cp != NULL) {
+	if (cp != NULL && !claims_acr(cp, x, &b, &cminrank)) {
 		x->error = "invalid_request";
 		rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR, __FILE__, __LINE__,
 		    "claims parameter malformed");
-		if ((cl = oidc_json_parse_object(cp, strlen(cp), OIDC_MAX_CLAIMS_PARAM)) == NULL)
-			goto out;
-		if ((it = json_object_get(cl, "userinfo")) != NULL && !json_is_object(it))
-			goto out;
-		if ((it = json_object_get(cl, "id_token")) != NULL && !json_is_object(it))
-			goto out;
-		acr = it != NULL ? json_object_get(it, "acr") : NULL;
-		if (acr != NULL && !json_is_null(acr)) {
-			if (!json_is_object(acr))
-				goto out;
-			if ((e = json_object_get(acr, "essential")) != NULL && !json_is_boolean(e))
-				goto out;
-			x->r->acr_essential = json_is_true(e);
-			if ((v = json_object_get(acr, "value")) != NULL &&
-			    (!json_is_string(v) || !acr_add(&b, json_string_value(v),
-			    json_string_length(v), &minrank)))
-				goto out;
-			if ((v = json_object_get(acr, "values")) != NULL) {
-				if (!json_is_array(v) || json_array_size(v) > 8)
-					goto out;
-				json_array_foreach(v, i, e)
-					if (!json_is_string(e) || !acr_add(&b, json_string_value(e),
-					    json_string_length(e), &minrank))
-						goto out;
-			}
-		}
-		eidgw_diag_clear(x->d);
-		x->error = NULL;
-		rc = EIDGW_OK;
+		goto out;
 	}
+	/* An essential acr request is not weakened by voluntary acr_values:
+	 * its own values set the level (OIDC Core §5.5.1.1). */
+	if (cminrank != 0 && (x->r->acr_essential || minrank == 0 || cminrank < minrank))
+		minrank = cminrank;
 	/* digest §6.4: no acr requested -> per-client default; never below the
 	 * client's floor.  The lowest requested level is the acceptable minimum. */
 	floor = minrank != 0 ? minrank : x->c->default_rank;
@@ -460,7 +475,6 @@ rule_acr(struct rule_ctx *x)
 		rc = EIDGW_E_NOMEM;
 	}
 out:
-	json_decref(cl);
 	eidgw_buf_free(&b);
 	return rc;
 }

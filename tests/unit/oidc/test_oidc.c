@@ -818,6 +818,18 @@ test_authorize_acr(void **state)
 	assert_true(res.req->acr_essential);
 	assert_string_equal(res.req->acr_values, OIDC_LOA_HIGH);
 	oidc_authz_result_free(&res);
+	/* voluntary acr_values do not weaken an essential request */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&acr_values=http%3A%2F%2Feidas.europa.eu"
+	    "%2FLoA%2Flow&claims=%7B%22id_token%22%3A%7B%22acr%22"
+	    "%3A%7B%22essential%22%3Atrue%2C%22values%22%3A%5B%22http%3A%2F%2Feidas.europa.eu"
+	    "%2FLoA%2Fhigh%22%5D%7D%7D%7D"), &res), EIDGW_OK);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_HIGH);
+	oidc_authz_result_free(&res);
+	/* client floor over a lower request */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&acr_values=http%3A%2F%2Feidas.europa.eu"
+	    "%2FLoA%2Flow"), &res), EIDGW_OK);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_LOW);	/* rp-basic floor is low */
+	oidc_authz_result_free(&res);
 }
 
 static void
