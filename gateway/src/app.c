@@ -7,6 +7,7 @@
 #include "core/util.h"
 #include "log.h"
 #include "metrics.h"
+#include "runtime.h"
 
 enum eidgw_err
 gw_app_init(struct gw_app *app, const char *config_path, struct gw_config *cfg,
@@ -115,9 +116,11 @@ gw_app_reload(struct gw_app *app, struct gw_config_errors *errs)
 		cur = gw_app_config(app);
 		check_restart_only(cur, ncfg, errs);
 		gw_config_unref(cur);
-		if (errs->n != 0) {
+		if (errs->n == 0 && gw_runtime_attach(app, ncfg, errs) != EIDGW_OK && errs->n == 0)
+			rc = EIDGW_E_NOMEM;
+		if (errs->n != 0 || rc != EIDGW_OK) {
 			gw_config_unref(ncfg);
-			rc = EIDGW_E_CONFIG;
+			rc = rc != EIDGW_OK ? rc : EIDGW_E_CONFIG;
 		}
 	}
 	if (rc != EIDGW_OK) {

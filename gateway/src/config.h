@@ -212,6 +212,7 @@ struct gw_config {
 	char *countries_dir;
 	char *plugins_dir;
 	char *default_locale;
+	char *node_country;		/* eIDAS NodeCountry of our SP metadata (alpha-2) */
 
 	/*
 	 * Built by the daemon on this snapshot (OIDC provider, connectors, IdP

@@ -602,6 +602,7 @@ gw_http_start(struct gw_app *app, const struct gw_config *cfg, const struct gw_r
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_access_cb, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->server.max_connections,
@@ -609,7 +610,6 @@ gw_http_start(struct gw_app *app, const struct gw_config *cfg, const struct gw_r
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(cfg->server.max_header_bytes + HTTP_POOL_SLACK),
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL)
 		EIDGW_FAIL(d, EIDGW_E_HTTP_BIND, "the HTTP server failed to start on %s port %u",

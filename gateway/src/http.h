@@ -60,6 +60,7 @@ struct gw_resp {
 	size_t n_headers;
 	unsigned int max_age;		/* 0: Cache-Control no-store (the default) */
 	const char *csp;		/* NULL: the API policy (nothing may load) */
+	char csp_buf[768];		/* room for a per-response policy (point csp here) */
 };
 
 typedef void (*gw_handler_fn)(struct gw_req *req, struct gw_resp *resp);

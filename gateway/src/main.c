@@ -21,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "runtime.h"
 #include "store.h"
 
 #define EIDGW_VERSION "0.1.0"
@@ -154,6 +155,16 @@ run(const char *path)
 	if (gw_store_open(cfg, &app.store, &d) != EIDGW_OK) {
 		gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);
 		fprintf(stderr, "eidgw: %s\n", d.reason);
+		goto out;
+	}
+	errs = (struct gw_config_errors){ 0 };
+	if (gw_runtime_attach(&app, cfg, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		log_config_errors(&errs);
+		gw_config_errors_free(&errs);
+		gw_log(LOG_CRIT, NULL, "startup.failed", "configuration %s cannot serve; not starting",
+		    path);
+		status = 2;
 		goto out;
 	}
 	routes = gw_routes(&n_routes);

@@ -12,6 +12,8 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "pages.h"
+#include "routes_int.h"
 
 /* Liveness: the process answers.  No dependency is consulted. */
 static void
@@ -77,9 +79,30 @@ static const struct gw_route gateway_routes[] = {
 	{ "/metrics", GW_GET, h_metrics, "metrics" },
 };
 
+#define MAX_ROUTES 32
+static struct gw_route all_routes[MAX_ROUTES];
+static size_t n_all_routes;
+
+static void
+add_routes(const struct gw_route *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && n_all_routes < MAX_ROUTES; i++)
+		all_routes[n_all_routes++] = r[i];
+}
+
+/* The whole table, assembled once at start-up (before any worker thread runs). */
 const struct gw_route *
 gw_routes(size_t *n)
 {
-	*n = EIDGW_ARRAY_LEN(gateway_routes);
-	return gateway_routes;
+	if (n_all_routes == 0) {
+		add_routes(gateway_routes, EIDGW_ARRAY_LEN(gateway_routes));
+		add_routes(gw_oidc_routes, gw_n_oidc_routes);
+		add_routes(gw_login_routes, gw_n_login_routes);
+		add_routes(gw_saml_routes, gw_n_saml_routes);
+		add_routes(gw_static_routes, gw_n_static_routes);
+	}
+	*n = n_all_routes;
+	return all_routes;
 }

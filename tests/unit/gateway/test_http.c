@@ -22,6 +22,7 @@
 #include "gwfixture.h"
 #include "http.h"
 #include "metrics.h"
+#include "runtime.h"
 
 struct fixture {
 	char *dir;
@@ -136,7 +137,7 @@ h_slow(struct gw_req *req, struct gw_resp *resp)
 	gw_resp_text(resp, 200, "text/plain", req->cfg->server.public_url);
 }
 
-static struct gw_route test_routes[8];
+static struct gw_route test_routes[48];
 
 static const char SERVER_BASE[] =
     "  listen: 127.0.0.1:0\n"
@@ -166,6 +167,7 @@ setup(void **state)
 	gw_config_errors_free(&errs);
 	assert_int_equal(gw_app_init(&f->app, tl_path(f->dir, "gateway.yaml"), cfg, &d), EIDGW_OK);
 	assert_int_equal(eidgw_store_mem_new(&f->app.store), EIDGW_OK);
+	assert_int_equal(gw_runtime_attach(&f->app, cfg, &errs), EIDGW_OK);
 	r = gw_routes(&n);
 	assert_true(n + 1 < EIDGW_ARRAY_LEN(test_routes));
 	for (i = 0; i < n; i++)

@@ -1,0 +1,158 @@
+/*
+ * routes_oidc.c - the OpenID Provider endpoints that need no login
+ * transaction: discovery, JWKS, PAR, token and userinfo.  Each hands the
+ * HTTP request to oidc/ as a plain struct and sends back what it prepared;
+ * the refusal code goes to the log (never the reason to the client).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "core/util.h"
+#include "http.h"
+#include "log.h"
+#include "routes_int.h"
+#include "runtime.h"
+
+void
+gw_oidc_request_from(const struct gw_req *req, struct oidc_request *rq)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->method = req->method == GW_POST ? "POST" : "GET";
+	rq->query = req->query;
+	rq->query_len = req->query != NULL ? strlen(req->query) : 0;
+	rq->body = req->body.data;
+	rq->body_len = req->body.len;
+	rq->content_type = gw_req_header(req, "Content-Type");
+	rq->authorization = gw_req_header(req, "Authorization");
+}
+
+void
+gw_send_oidc_response(struct gw_req *req, struct gw_resp *resp, struct oidc_response *o)
+{
+	resp->status = (unsigned int)o->status;
+	resp->content_type = o->content_type;
+	if (o->body != NULL && eidgw_buf_append(&resp->body, o->body, o->body_len) != EIDGW_OK) {
+		gw_resp_error_page(req, resp, 500);
+		return;
+	}
+	if ((o->www_authenticate != NULL &&
+	    gw_resp_header(resp, "WWW-Authenticate", o->www_authenticate) != EIDGW_OK) ||
+	    (o->location != NULL && gw_resp_header(resp, "Location", o->location) != EIDGW_OK))
+		gw_resp_error_page(req, resp, 500);
+}
+
+/* The runtime of the request's snapshot, or a 503 when there is none. */
+const struct gw_runtime *
+gw_req_runtime(struct gw_req *req, struct gw_resp *resp)
+{
+	const struct gw_runtime *rt = gw_runtime_of(req->cfg);
+
+	if (rt == NULL || rt->oidc == NULL) {
+		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
+		return NULL;
+	}
+	return rt;
+}
+
+void
+gw_log_refusal(const struct gw_req *req, const char *event, enum eidgw_err rc,
+    const struct eidgw_diag *d)
+{
+	if (rc == EIDGW_OK)
+		return;
+	gw_logkv(LOG_NOTICE, req->req_id, event,
+	    d != NULL && d->reason[0] != '\0' ? d->reason : eidgw_strerror(rc),
+	    "code", eidgw_err_name(rc), (const char *)NULL);
+}
+
+static void
+h_discovery(struct gw_req *req, struct gw_resp *resp)
+{
+	const struct gw_runtime *rt = gw_req_runtime(req, resp);
+	struct oidc_response o = { 0 };
+
+	if (rt == NULL)
+		return;
+	if (oidc_discovery(rt->oidc, &o) != EIDGW_OK) {
+		oidc_response_free(&o);
+		gw_resp_error_page(req, resp, 500);
+		return;
+	}
+	gw_send_oidc_response(req, resp, &o);
+	resp->max_age = 300;
+	oidc_response_free(&o);
+}
+
+static void
+h_jwks(struct gw_req *req, struct gw_resp *resp)
+{
+	const struct gw_runtime *rt = gw_req_runtime(req, resp);
+	struct oidc_response o = { 0 };
+
+	if (rt == NULL)
+		return;
+	if (oidc_jwks(rt->oidc, &o) != EIDGW_OK) {
+		oidc_response_free(&o);
+		gw_resp_error_page(req, resp, 500);
+		return;
+	}
+	gw_send_oidc_response(req, resp, &o);
+	resp->max_age = 300;
+	oidc_response_free(&o);
+}
+
+typedef enum eidgw_err (*oidc_endpoint_fn)(const struct oidc_provider *,
+    const struct oidc_request *, struct oidc_response *, struct eidgw_diag *);
+
+static void
+oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const char *event)
+{
+	const struct gw_runtime *rt = gw_req_runtime(req, resp);
+	struct oidc_response o = { 0 };
+	struct oidc_request rq;
+	struct eidgw_diag d = { 0 };
+	enum eidgw_err rc;
+
+	if (rt == NULL)
+		return;
+	gw_oidc_request_from(req, &rq);
+	rc = fn(rt->oidc, &rq, &o, &d);
+	gw_log_refusal(req, event, rc, &d);
+	if (o.status == 0) {
+		/* the library prepared nothing: an internal failure */
+		gw_resp_json_error(resp, eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? 503 : 500,
+		    eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? "temporarily_unavailable" :
+		    "server_error", NULL);
+	} else {
+		gw_send_oidc_response(req, resp, &o);
+	}
+	oidc_response_free(&o);
+}
+
+static void
+h_par(struct gw_req *req, struct gw_resp *resp)
+{
+	oidc_call(req, resp, oidc_par, "oidc.par");
+}
+
+static void
+h_token(struct gw_req *req, struct gw_resp *resp)
+{
+	oidc_call(req, resp, oidc_token, "oidc.token");
+}
+
+static void
+h_userinfo(struct gw_req *req, struct gw_resp *resp)
+{
+	oidc_call(req, resp, oidc_userinfo, "oidc.userinfo");
+}
+
+const struct gw_route gw_oidc_routes[] = {
+	{ "/.well-known/openid-configuration", GW_GET, h_discovery, "discovery" },
+	{ "/oidc/jwks", GW_GET, h_jwks, "jwks" },
+	{ "/oidc/par", GW_POST, h_par, "par" },
+	{ "/oidc/token", GW_POST, h_token, "token" },
+	{ "/oidc/userinfo", GW_GET | GW_POST, h_userinfo, "userinfo" },
+};
+const size_t gw_n_oidc_routes = sizeof(gw_oidc_routes) / sizeof(gw_oidc_routes[0]);
