@@ -61,6 +61,8 @@ struct redis_store {
 	char host[REDIS_HOST_MAX];
 	int port;
 	int db;
+	char *user;		/* NULL: the default user */
+	char *pass;		/* NULL: no AUTH; wiped on free */
 	struct timeval tv;	/* connect and command timeout */
 	char prefix[64];
 	atomic_uint gen;	/* bumped on a broken connection */
@@ -150,7 +152,7 @@ slot_connect(struct redis_store *r, struct redis_slot *sl)
 	redisContext *c = NULL;
 	redisReply *rep = NULL;
 	char why[160];
-	enum eidgw_err rc;
+	enum eidgw_err rc = EIDGW_E_STORE_UNAVAILABLE;
 
 	if (!may_connect(r))
 		return EIDGW_E_STORE_UNAVAILABLE;
@@ -158,38 +160,58 @@ slot_connect(struct redis_store *r, struct redis_slot *sl)
 	c = redisConnectWithTimeout(r->host, r->port, r->tv);
 	if (c == NULL) {
 		(void)snprintf(why, sizeof(why), "out of memory");
-		goto fail;
+		goto out;
 	}
 	if (c->err != 0) {
 		(void)snprintf(why, sizeof(why), "connect: %s", c->errstr);
-		goto fail;
+		goto out;
 	}
 	if (redisSetTimeout(c, r->tv) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK) {
 		(void)snprintf(why, sizeof(why), "socket options: %s", c->errstr);
-		goto fail;
+		goto out;
+	}
+	if (r->pass != NULL) {
+		if (r->user != NULL)
+			rep = redisCommand(c, "AUTH %s %s", r->user, r->pass);
+		else
+			rep = redisCommand(c, "AUTH %s", r->pass);
+		if (rep == NULL) {
+			(void)snprintf(why, sizeof(why), "AUTH: %s", c->errstr);
+			goto out;
+		}
+		/* never the reply text: it may echo the user name */
+		if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "OK") != 0) {
+			(void)snprintf(why, sizeof(why), "AUTH refused");
+			goto out;
+		}
+		freeReplyObject(rep);
+		rep = NULL;
 	}
 	if (r->db != 0) {
 		rep = redisCommand(c, "SELECT %d", r->db);
 		if (rep == NULL) {
 			(void)snprintf(why, sizeof(why), "SELECT: %s", c->errstr);
-			goto fail;
+			goto out;
 		}
 		if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "OK") != 0) {
 			(void)snprintf(why, sizeof(why), "SELECT %d refused", r->db);
-			goto fail;
+			goto out;
 		}
 		freeReplyObject(rep);
+		rep = NULL;
 	}
 	sl->c = c;
-	return EIDGW_OK;
-fail:
+	c = NULL;
+	rc = EIDGW_OK;
+out:
 	if (rep != NULL)
 		freeReplyObject(rep);
 	if (c != NULL)
 		redisFree(c);
-	atomic_store(&r->retry_at, eidgw_mono_ns() + REDIS_BACKOFF_NS);
-	note_down(r, why);
-	rc = EIDGW_E_STORE_UNAVAILABLE;
+	if (rc != EIDGW_OK) {
+		atomic_store(&r->retry_at, eidgw_mono_ns() + REDIS_BACKOFF_NS);
+		note_down(r, why);
+	}
 	return rc;
 }
 
@@ -436,6 +458,8 @@ redis_destroy(struct eidgw_store *s)
 		slot_drop(&r->slots[i]);
 		pthread_mutex_destroy(&r->slots[i].mu);
 	}
+	eidgw_free_secret_str(r->user);
+	eidgw_free_secret_str(r->pass);
 	free(r);
 }
 
@@ -470,24 +494,80 @@ parse_uint(const char *p, const char *end, long lo, long hi, int *out)
 	return true;
 }
 
-/* redis://host[:port][/db]; host may be a bracketed IPv6 literal. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes [p, end) into a new string; NULL if malformed or holding %00. */
+static char *
+pct_decode(const char *p, const char *end)
+{
+	char *out = malloc((size_t)(end - p) + 1), *o = out;
+	int hi, lo;
+
+	if (out == NULL)
+		return NULL;
+	while (p < end) {
+		if (*p != '%') {
+			*o++ = *p++;
+			continue;
+		}
+		if (end - p < 3 || (hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0 ||
+		    hi * 16 + lo == 0) {
+			eidgw_wipe(out, (size_t)(o - out));
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)(hi * 16 + lo);
+		p += 3;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * redis://[[user]:password@]host[:port][/db]; host may be a bracketed IPv6
+ * literal; user and password are percent-decoded.  Errors never echo the
+ * URL, which may hold a password.
+ */
 static enum eidgw_err
 parse_url(struct redis_store *r, const char *url, struct eidgw_diag *d)
 {
-	const char *p, *h, *hend, *end;
+	const char *p, *h, *hend, *end, *at, *colon;
 	enum eidgw_err rc;
 
 	if (strncmp(url, "rediss://", 9) == 0)
 		EIDGW_FAIL(d, EIDGW_E_CONFIG_VALUE,
-		    "store.redis_url: rediss:// (TLS) is not supported by this build's hiredis");
+		    "store.redis_url: rediss:// (TLS) is not supported: this build's hiredis "
+		    "(0.14) has no TLS; use a local TLS tunnel or a private network");
 	EIDGW_CHECK(strncmp(url, "redis://", 8) == 0, d, EIDGW_E_CONFIG_VALUE,
-	    "store.redis_url must be redis://host[:port][/db]");
+	    "store.redis_url must be redis://[[user]:password@]host[:port][/db]");
 	p = url + 8;
 	end = p + strcspn(p, "/");
-	EIDGW_CHECK(memchr(p, '@', (size_t)(end - p)) == NULL, d, EIDGW_E_CONFIG_VALUE,
-	    "store.redis_url: user and password in the URL are not supported");
 	EIDGW_CHECK(strpbrk(p, "?#") == NULL, d, EIDGW_E_CONFIG_VALUE,
 	    "store.redis_url: no query or fragment allowed");
+	for (at = NULL, h = p; h < end; h++)
+		if (*h == '@')
+			at = h;
+	if (at != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		EIDGW_CHECK(colon != NULL && colon + 1 < at, d, EIDGW_E_CONFIG_VALUE,
+		    "store.redis_url: user information must be [user]:password@");
+		if (colon > p)
+			EIDGW_CHECK((r->user = pct_decode(p, colon)) != NULL, d,
+			    EIDGW_E_CONFIG_VALUE, "store.redis_url: malformed user name");
+		EIDGW_CHECK((r->pass = pct_decode(colon + 1, at)) != NULL, d, EIDGW_E_CONFIG_VALUE,
+		    "store.redis_url: malformed password");
+		p = at + 1;
+	}
 	if (*p == '[') {
 		h = p + 1;
 		hend = memchr(h, ']', (size_t)(end - h));
@@ -554,6 +634,10 @@ gw_store_redis_open(const char *url, unsigned int timeout_ms, const char *prefix
 	r = NULL;
 	rc = EIDGW_OK;
 out:
-	free(r);
+	if (r != NULL) {
+		eidgw_free_secret_str(r->user);
+		eidgw_free_secret_str(r->pass);
+		free(r);
+	}
 	return rc;
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "config.h"
 #include "core/store.h"
 #include "core/util.h"
@@ -509,8 +511,10 @@ t_redis_open(void **state)
 	static const char *bad[] = {
 		"rediss://127.0.0.1:6379", "http://127.0.0.1", "redis://", "redis://:6379",
 		"redis://host:0", "redis://host:65536", "redis://host:12x", "redis://host:",
-		"redis://host/x", "redis://host/99999999", "redis://user:pw@host",
+		"redis://host/x", "redis://host/99999999",
 		"redis://host?db=1", "redis://[::1", "redis://host#f", "127.0.0.1:6379",
+		"redis://user@host", "redis://:@host", "redis://u:@host", "redis://:%zz@host",
+		"redis://:a%00b@host", "redis://:a%4@host", "redis://:pw@:6379",
 	};
 	char prefix[] = "cfg:";
 	struct gw_config cfg;
@@ -525,10 +529,14 @@ t_redis_open(void **state)
 			fail_msg("accepted bad url %s", bad[i]);
 		assert_null(s);
 		assert_true(d.reason[0] != '\0');
+		/* a URL may hold a password: errors never echo it */
+		assert_null(strstr(d.reason, "%"));
+		assert_null(strstr(d.reason, "pw"));
 	}
 	assert_int_equal(gw_store_redis_open(NULL, 100, "p:", &s, &d), EIDGW_E_CONFIG_MISSING);
 	/* Good URLs open even when nothing listens there (lazy, fail closed). */
-	assert_int_equal(gw_store_redis_open("redis://[::1]:1/2", 50, "p:", &s, &d), EIDGW_OK);
+	assert_int_equal(gw_store_redis_open("redis://:p%40ss@[::1]:1/2", 50, "p:", &s, &d),
+	    EIDGW_OK);
 	assert_int_equal(s->ops->ping(s), EIDGW_E_STORE_UNAVAILABLE);
 	assert_int_equal(s->ops->put_new(s, "k", "v", 1, 5), EIDGW_E_STORE_UNAVAILABLE);
 	eidgw_store_free(s);
@@ -603,6 +611,88 @@ all_ok(struct eidgw_store *s, const char *key)
 	expect_read(s, key, true, EIDGW_OK, "w", 1);
 	assert_int_equal(s->ops->del(s, key), EIDGW_OK);
 	assert_int_equal(s->ops->ping(s), EIDGW_OK);
+}
+
+/* Sends one command on a fresh connection to the fixture; true on a non-error reply. */
+static bool
+raw_cmd(const char *auth, const char *cmd, const char *a1, const char *a2, const char *a3)
+{
+	redisContext *c = redisConnect("127.0.0.1", RF.port);
+	redisReply *rep = NULL;
+	bool ok = false;
+
+	if (c == NULL || c->err != 0)
+		goto out;
+	if (auth != NULL) {
+		rep = redisCommand(c, "AUTH %s", auth);
+		if (rep == NULL)
+			goto out;
+		freeReplyObject(rep);
+	}
+	if (a3 != NULL)
+		rep = redisCommand(c, "%s %s %s %s", cmd, a1, a2, a3);
+	else if (a2 != NULL)
+		rep = redisCommand(c, "%s %s %s", cmd, a1, a2);
+	else
+		rep = redisCommand(c, "%s %s", cmd, a1);
+	ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+	if (rep != NULL)
+		freeReplyObject(rep);
+out:
+	if (c != NULL)
+		redisFree(c);
+	return ok;
+}
+
+static int
+auth_teardown(void **state)
+{
+	/* whatever happened, the shared server needs no password afterwards */
+	(void)raw_cmd("top secret", "CONFIG", "SET", "requirepass", "");
+	(void)raw_cmd(NULL, "ACL", "DELUSER", "gw-user", NULL);
+	return teardown(state);
+}
+
+/* Redis: AUTH with the default user's password and with an ACL user (percent-decoded). */
+static void
+t_redis_auth(void **state)
+{
+	struct eidgw_store *s = NULL;
+	struct eidgw_diag d = { 0 };
+	char url[160];
+
+	(void)state;
+	/* one rule per call: raw_cmd sends at most three arguments */
+	assert_true(raw_cmd(NULL, "ACL", "SETUSER", "gw-user", "on"));
+	assert_true(raw_cmd(NULL, "ACL", "SETUSER", "gw-user", ">p@ss:w/rd"));
+	assert_true(raw_cmd(NULL, "ACL", "SETUSER", "gw-user", "~*"));
+	assert_true(raw_cmd(NULL, "ACL", "SETUSER", "gw-user", "+@all"));
+	assert_true(raw_cmd(NULL, "CONFIG", "SET", "requirepass", "top secret"));
+
+	(void)snprintf(url, sizeof(url), "redis://:top%%20secret@127.0.0.1:%d/1", RF.port);
+	assert_int_equal(gw_store_redis_open(url, REDIS_TIMEOUT_MS, "auth:", &s, &d), EIDGW_OK);
+	all_ok(s, "k");
+	eidgw_store_free(s);
+	s = NULL;
+
+	(void)snprintf(url, sizeof(url), "redis://gw-user:p%%40ss%%3Aw%%2Frd@127.0.0.1:%d",
+	    RF.port);
+	assert_int_equal(gw_store_redis_open(url, REDIS_TIMEOUT_MS, "auth:", &s, &d), EIDGW_OK);
+	all_ok(s, "k");
+	eidgw_store_free(s);
+	s = NULL;
+
+	/* wrong password, or none: fail closed */
+	(void)snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d", RF.port);
+	assert_int_equal(gw_store_redis_open(url, REDIS_TIMEOUT_MS, "auth:", &s, &d), EIDGW_OK);
+	assert_int_equal(s->ops->ping(s), EIDGW_E_STORE_UNAVAILABLE);
+	assert_int_equal(s->ops->put_new(s, "k", "v", 1, 5), EIDGW_E_STORE_UNAVAILABLE);
+	eidgw_store_free(s);
+	s = NULL;
+	assert_int_equal(gw_store_redis_open(RF.url, REDIS_TIMEOUT_MS, "auth:", &s, &d), EIDGW_OK);
+	assert_int_equal(s->ops->ping(s), EIDGW_E_STORE_UNAVAILABLE);
+	assert_int_equal(s->ops->take(s, "k", NULL), EIDGW_E_STORE_UNAVAILABLE);
+	eidgw_store_free(s);
 }
 
 /* Redis killed: every operation fails closed at once; restarted: served again. */
@@ -685,6 +775,7 @@ main(void)
 		CASE(lmdb, t_lmdb_reopen),
 		CASE(redis, t_redis_isolation),
 		CASE(redis, t_redis_open),
+		{ "redis/t_redis_auth", t_redis_auth, setup, auth_teardown, (void *)&be_redis },
 		CASE(redis, t_redis_killed),
 		CASE(redis, t_redis_frozen),
 	};
