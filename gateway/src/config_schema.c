@@ -1210,6 +1210,24 @@ _Static_assert(EIDGW_ARRAY_LEN(country_saml_d) <= CFG_MAX_DIRECTIVES, "country_s
 /* ---- section checks ---------------------------------------------------- */
 
 /*
+ * Private keys and secret files must not be readable or writable by
+ * "others" (like OpenSSH with its private keys); group access is left to
+ * the operator (e.g. root:eidgw 0640).
+ */
+static bool
+secret_mode_ok(struct cfg_ctx *x, const char *path, int line, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || (st.st_mode & (S_IROTH | S_IWOTH)) == 0)
+		return true;
+	cfg_err(x, line, EIDGW_E_CONFIG_FILE,
+	    "%s: %s is accessible by others (mode %04o): chmod o-rwx it", what, path,
+	    (unsigned int)(st.st_mode & 07777));
+	return false;
+}
+
+/*
  * Reads a base64 secret file: at least min bytes once decoded.  Returns the
  * bytes (caller wipes) or NULL after reporting.
  */
@@ -1225,6 +1243,8 @@ read_b64_secret(struct cfg_ctx *x, const char *path, int line, const char *what,
 
 	*lenp = 0;
 	eidgw_buf_init(&b, 4096);
+	if (!secret_mode_ok(x, path, line, what))
+		goto out;
 	if ((e = cfg_read_file(path, 8192, &text, &len)) != 0) {
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE, "%s: %s: %s", what, path,
 		    e == EFBIG ? "file too large" : strerror(e));
@@ -1274,7 +1294,7 @@ load_key(struct cfg_ctx *x, const char *key_file, const char *cert_file, int kli
 	ok = file_present(x, key_file, kline, what);
 	if (cert_file != NULL)
 		ok = file_present(x, cert_file, cline, what) && ok;
-	if (!ok)
+	if (!ok || !secret_mode_ok(x, key_file, kline, what))
 		return false;
 	eidgw_diag_clear(&d);
 	rc = eidgw_key_load_pem(key_file, cert_file, (int)x->cfg->min_rsa_bits, out, &d);
@@ -1494,7 +1514,8 @@ client_secret_from_file(struct cfg_ctx *x, struct gw_client_conf *c, int line)
 	size_t len = 0;
 	int e;
 
-	if (!file_present(x, c->client_secret_file, line, "client.client_secret_file"))
+	if (!file_present(x, c->client_secret_file, line, "client.client_secret_file") ||
+	    !secret_mode_ok(x, c->client_secret_file, line, "client.client_secret_file"))
 		return;
 	if ((e = cfg_read_file(c->client_secret_file, 4096, &text, &len)) != 0) {
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE, "client.client_secret_file: %s: %s",

@@ -317,6 +317,64 @@ test_invalid_fixtures(void **state)
 	}
 }
 
+/* A private key or secret file readable by others is refused. */
+static void
+test_secret_file_mode(void **state)
+{
+	struct gw_config_errors errs;
+	struct gw_config *c = NULL;
+	char key[4096], secret[4096], yaml[8192];
+	const char *pem;
+	size_t len;
+	char *data;
+	struct tdir t;
+
+	(void)state;
+	tdir_make(&t, EIDGW_TEST_DATA "/config/valid", NULL);
+	/* A world-readable copy of a key and a 0644 client secret file. */
+	assert_true(snprintf(key, sizeof(key), "%s/loose.key", t.conf) < (int)sizeof(key));
+	assert_non_null(data = tl_read_file(tl_path(t.root, "certs/dev/oidc-es256.key"), &len));
+	assert_int_equal(tl_write_file(key, data, len), 0);
+	free(data);
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_true(snprintf(secret, sizeof(secret), "%s/svc.secret", t.conf) <
+	    (int)sizeof(secret));
+	pem = "0123456789abcdef0123456789abcdef-from-a-file\n";
+	assert_int_equal(tl_write_file(secret, pem, strlen(pem)), 0);
+	assert_int_equal(chmod(secret, 0644), 0);
+	assert_non_null(data = tl_read_file(t.gw, &len));
+	assert_non_null(strstr(data, "../certs/dev/oidc-es256.key"));
+	assert_true(snprintf(yaml, sizeof(yaml), "%.*sloose.key%s",
+	    (int)(strstr(data, "../certs/dev/oidc-es256.key") - data), data,
+	    strstr(data, "../certs/dev/oidc-es256.key") + strlen("../certs/dev/oidc-es256.key")) <
+	    (int)sizeof(yaml));
+	free(data);
+	assert_int_equal(tl_write_file(t.gw, yaml, strlen(yaml)), 0);
+	pem = "client_id: svc\nredirect_uris: [\"http://localhost:9000/cb\"]\n"
+	    "client_secret_file: svc.secret\n";
+	assert_int_equal(tl_write_file(tl_path(t.conf, "clients/svc.yaml"), pem, strlen(pem)), 0);
+
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	gw_config_errors_print(&errs, stderr);
+	assert_int_equal(errs.n, 2);
+	assert_int_equal(errs.v[0].line, 24);
+	assert_int_equal(errs.v[0].code, EIDGW_E_CONFIG_FILE);
+	assert_true(ends_with(errs.v[1].file, "/clients/svc.yaml"));
+	assert_int_equal(errs.v[1].line, 3);
+	assert_int_equal(errs.v[1].code, EIDGW_E_CONFIG_FILE);
+	gw_config_errors_free(&errs);
+
+	/* Tightened, both load, and the secret comes from the file's first line. */
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(chmod(secret, 0640), 0);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_OK);
+	assert_string_equal(gw_config_client(c, "svc")->client_secret,
+	    "0123456789abcdef0123456789abcdef-from-a-file");
+	gw_config_unref(c);
+	gw_config_errors_free(&errs);
+	tdir_free(&t);
+}
+
 /* Three problems in one file: all three are reported, in file order. */
 static void
 test_all_errors_collected(void **state)
@@ -478,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_demo_conf),
 		cmocka_unit_test(test_invalid_fixtures),
 		cmocka_unit_test(test_all_errors_collected),
+		cmocka_unit_test(test_secret_file_mode),
 		cmocka_unit_test(test_missing_config_file),
 		cmocka_unit_test(test_inline_rules),
 		cmocka_unit_test(test_known_keys),
