@@ -142,6 +142,8 @@ struct oidc_client {
 	bool require_par;
 	const char *min_acr;		/* eIDAS LoA URI floor; NULL -> low */
 	const char *default_acr;	/* when nothing is requested; NULL -> substantial */
+	int64_t access_token_ttl;	/* seconds; 0 -> the provider's */
+	int64_t id_token_ttl;		/* seconds; 0 -> the provider's */
 };
 
 struct oidc_config {

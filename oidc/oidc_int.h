@@ -29,6 +29,7 @@ struct oidc_pclient {
 	bool require_par;
 	int min_rank;
 	int default_rank;
+	int64_t at_ttl, idt_ttl;
 };
 
 struct oidc_pkey {
@@ -50,6 +51,7 @@ struct oidc_provider {
 	size_t n_clients;
 	struct eidgw_store *store;
 	int64_t code_ttl, par_ttl, at_ttl, idt_ttl;
+	int64_t max_at_ttl;	/* longest access-token lifetime of any client */
 };
 
 const struct oidc_pclient *oidc_client_find(const struct oidc_provider *p, const char *id);

@@ -566,6 +566,7 @@ oidc_provider_new(const struct oidc_config *conf, struct oidc_provider **out,
 	p->par_ttl = ttl_or(conf->par_ttl, 60, 600);
 	p->at_ttl = ttl_or(conf->access_token_ttl, 300, 86400);
 	p->idt_ttl = ttl_or(conf->id_token_ttl, 300, 86400);
+	p->max_at_ttl = p->at_ttl;
 
 	if (conf->n_keys == 0 || conf->n_keys > 16)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG, "1 to 16 signing keys required");
@@ -605,6 +606,10 @@ oidc_provider_new(const struct oidc_config *conf, struct oidc_provider **out,
 			if (strcmp(p->clients[j].client_id, p->clients[i].client_id) == 0)
 				EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG, "client_id %s repeated",
 				    p->clients[i].client_id);
+		p->clients[i].at_ttl = ttl_or(conf->clients[i].access_token_ttl, p->at_ttl, 86400);
+		p->clients[i].idt_ttl = ttl_or(conf->clients[i].id_token_ttl, p->idt_ttl, 86400);
+		if (p->clients[i].at_ttl > p->max_at_ttl)
+			p->max_at_ttl = p->clients[i].at_ttl;
 		if (oidc_signing_key_for(p, p->clients[i].id_token_alg) == NULL)
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG,
 			    "client %s: no active signing key for %s", p->clients[i].client_id,

@@ -183,7 +183,7 @@ revoke_first_use(const struct oidc_provider *p, const char *h)
 
 	eidgw_buf_init(&prev, 128);
 	(void)snprintf(key, sizeof(key), "oidc:revoked:%s", h);
-	(void)p->store->ops->put(p->store, key, "1", 1, p->at_ttl + p->code_ttl + 60);
+	(void)p->store->ops->put(p->store, key, "1", 1, p->max_at_ttl + p->code_ttl + 60);
 	(void)snprintf(key, sizeof(key), "oidc:used:%s", h);
 	if (p->store->ops->get(p->store, key, &prev) == EIDGW_OK && prev.len == 64) {
 		(void)snprintf(key, sizeof(key), "oidc:at:%s", prev.data);
@@ -212,7 +212,7 @@ id_token_build(const struct oidc_provider *p, const struct oidc_pclient *c, json
 	 * No amr: eIDAS conveys no method information (digest §6.2). */
 	if ((t = json_object()) == NULL || json_object_set_new(t, "iss", json_string(p->issuer)) != 0 ||
 	    json_object_set_new(t, "aud", json_string(c->client_id)) != 0 ||
-	    json_object_set_new(t, "exp", json_integer(now + p->idt_ttl)) != 0 ||
+	    json_object_set_new(t, "exp", json_integer(now + c->idt_ttl)) != 0 ||
 	    json_object_set_new(t, "iat", json_integer(now)) != 0 ||
 	    json_object_set(t, "auth_time", json_object_get(rec, "at")) != 0 ||
 	    json_object_set(t, "acr", json_object_get(rec, "acr")) != 0 ||
@@ -285,7 +285,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	 * authorization code more than once"): the first redemption plants a
 	 * marker atomically; a second one finds it and revokes. */
 	(void)snprintf(key, sizeof(key), "oidc:used:%s", h);
-	rc = p->store->ops->put_new(p->store, key, ah, 64, p->at_ttl + p->code_ttl + 60);
+	rc = p->store->ops->put_new(p->store, key, ah, 64, p->max_at_ttl + p->code_ttl + 60);
 	if (rc == EIDGW_E_STORE_EXISTS) {
 		revoke_first_use(p, h);
 		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
@@ -333,7 +333,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	if ((atrec = json_object()) == NULL ||
 	    json_object_set_new(atrec, "c", json_string(c->client_id)) != 0 ||
 	    json_object_set(atrec, "s", json_object_get(rec, "s")) != 0 ||
-	    json_object_set_new(atrec, "exp", json_integer(now + p->at_ttl)) != 0 ||
+	    json_object_set_new(atrec, "exp", json_integer(now + c->at_ttl)) != 0 ||
 	    json_object_set_new(atrec, "ch", json_string(h)) != 0 ||
 	    json_object_set(atrec, "cl", json_object_get(rec, "cl")) != 0 ||
 	    (atjs = json_dumps(atrec, JSON_COMPACT)) == NULL) {
@@ -341,7 +341,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 		EIDGW_FAIL(d, rc, "out of memory");
 	}
 	(void)snprintf(key, sizeof(key), "oidc:at:%s", ah);
-	if ((rc = p->store->ops->put_new(p->store, key, atjs, strlen(atjs), p->at_ttl)) !=
+	if ((rc = p->store->ops->put_new(p->store, key, atjs, strlen(atjs), c->at_ttl)) !=
 	    EIDGW_OK) {
 		rc = store_unavailable(out, rc, d);
 		goto out;
@@ -350,7 +350,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	if ((resp = json_object()) == NULL ||
 	    json_object_set_new(resp, "access_token", json_string(at)) != 0 ||
 	    json_object_set_new(resp, "token_type", json_string("Bearer")) != 0 ||
-	    json_object_set_new(resp, "expires_in", json_integer(p->at_ttl)) != 0 ||
+	    json_object_set_new(resp, "expires_in", json_integer(c->at_ttl)) != 0 ||
 	    json_object_set_new(resp, "id_token", json_string(idt)) != 0 ||
 	    json_object_set(resp, "scope", json_object_get(rec, "s")) != 0 ||
 	    (rc = oidc_response_json(out, 200, resp)) != EIDGW_OK) {

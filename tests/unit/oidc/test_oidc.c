@@ -100,7 +100,8 @@ make_config(struct oidc_config *c, struct oidc_signing_key *keys, struct oidc_cl
 	    .secret = BASIC_SECRET, .scopes = sc_basic, .n_scopes = 4 };
 	cl[1] = (struct oidc_client){ .client_id = "rp-post", .redirect_uris = cb_one,
 	    .n_redirect_uris = 1, .auth_method = OIDC_AUTH_SECRET_POST, .secret = POST_SECRET,
-	    .scopes = sc_min, .n_scopes = 2, .id_token_alg = OIDC_ALG_ES256 };
+	    .scopes = sc_min, .n_scopes = 2, .id_token_alg = OIDC_ALG_ES256,
+	    .access_token_ttl = 120, .id_token_ttl = 90 };
 	cl[2] = (struct oidc_client){ .client_id = "rp-jwt", .redirect_uris = cb_one,
 	    .n_redirect_uris = 1, .auth_method = OIDC_AUTH_PRIVATE_KEY_JWT,
 	    .jwks_json = F.cli_jwks, .scopes = sc_basic, .n_scopes = 4,
@@ -1283,6 +1284,10 @@ test_token_client_auth_secrets(void **state)
 	j = exchange_ok(F.p, code, NULL, "&client_id=rp-post&client_secret=" POST_SECRET);
 	claims = verify_with_cjose(json_string_value(json_object_get(j, "id_token")), "ES256");
 	assert_string_equal(json_string_value(json_object_get(claims, "aud")), "rp-post");
+	/* per-client lifetimes */
+	assert_int_equal(json_integer_value(json_object_get(j, "expires_in")), 120);
+	assert_int_equal(json_integer_value(json_object_get(claims, "exp")) -
+	    json_integer_value(json_object_get(claims, "iat")), 90);
 	assert_null(json_object_get(claims, "email"));	/* scope not granted */
 	json_decref(claims);
 	json_decref(j);
