@@ -11,6 +11,7 @@
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "core/keyops.h"
@@ -361,6 +362,67 @@ test_originator_key_checks(void **state)
 	assert_null(asrt);
 }
 
+/* The originator key may also come as an X.509 certificate (its signature is irrelevant). */
+static void
+test_originator_certificate(void **state)
+{
+	struct eidgw_diag d;
+	struct eidgw_buf pt, b64;
+	xmlDocPtr doc;
+	xmlNodePtr asrt = NULL, oki, kv, xd, c;
+	xmlNsPtr dsns;
+	EVP_PKEY *eph = NULL, *ca;
+	EVP_PKEY_CTX *pctx;
+	OSSL_PARAM params[3];
+	X509 *cert;
+	unsigned char *der = NULL;
+	int n;
+
+	(void)state;
+	doc = encrypted_sample(p256);
+	oki = find(doc->children, SAML_NS_XENC, "OriginatorKeyInfo");
+	kv = saml_xml_child(oki, SAML_NS_DSIG, "KeyValue", NULL);
+	eidgw_buf_init(&pt, 1024);
+	assert_int_equal(saml_xml_b64(find(kv, SAML_NS_DSIG11, "PublicKey"), &pt), EIDGW_OK);
+	params[0] = OSSL_PARAM_construct_utf8_string("group", (char *)"prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_octet_string("pub", pt.data, pt.len);
+	params[2] = OSSL_PARAM_construct_end();
+	pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	assert_int_equal(EVP_PKEY_fromdata_init(pctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(pctx, &eph, EVP_PKEY_PUBLIC_KEY, params), 1);
+	EVP_PKEY_CTX_free(pctx);
+	eidgw_buf_free(&pt);
+	/* A certificate for the ephemeral key, signed by some other key. */
+	cert = X509_new();
+	assert_non_null(cert);
+	assert_int_equal(X509_set_pubkey(cert, eph), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(cert), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(cert), 60));
+	ca = EVP_EC_gen("prime256v1");
+	assert_non_null(ca);
+	assert_true(X509_sign(cert, ca, EVP_sha256()) > 0);
+	EVP_PKEY_free(ca);
+	n = i2d_X509(cert, &der);
+	X509_free(cert);
+	assert_true(n > 0);
+	eidgw_buf_init(&b64, 8192);
+	assert_int_equal(eidgw_b64_encode(&b64, der, (size_t)n, false), EIDGW_OK);
+	OPENSSL_free(der);
+	xmlUnlinkNode(kv);
+	xmlFreeNode(kv);
+	dsns = xmlSearchNsByHref(doc, oki, (const xmlChar *)SAML_NS_DSIG);
+	xd = xmlNewChild(oki, dsns, (const xmlChar *)"X509Data", NULL);
+	c = xmlNewTextChild(xd, dsns, (const xmlChar *)"X509Certificate",
+	    (const xmlChar *)b64.data);
+	assert_non_null(c);
+	eidgw_buf_free(&b64);
+	doc = wire(doc);
+	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_OK);
+	assert_true(saml_xml_is(asrt, SAML_NS_ASSERTION, "Assertion"));
+	xmlFreeDoc(doc);
+	EVP_PKEY_free(eph);
+}
+
 static void
 test_encrypted_key_placement(void **state)
 {
@@ -540,6 +602,7 @@ main(void)
 		cmocka_unit_test(test_tampering_generic),
 		cmocka_unit_test(test_algorithms_refused),
 		cmocka_unit_test(test_originator_key_checks),
+		cmocka_unit_test(test_originator_certificate),
 		cmocka_unit_test(test_encrypted_key_placement),
 		cmocka_unit_test(test_hostile_plaintext),
 		cmocka_unit_test(test_decrypt_with_key_known_answer),
