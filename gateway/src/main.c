@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "http.h"
 #include "log.h"
+#include "metadata_fetch.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "store.h"
@@ -111,6 +112,18 @@ do_reload(struct gw_app *app)
 	gw_config_unref(cfg);
 }
 
+/* Fetches due metadata; a changed cache is put in service by a reload. */
+static void
+refresh_metadata(struct gw_app *app, bool force)
+{
+	struct gw_config *cfg = gw_app_config(app);
+	bool changed = gw_metadata_refresh(cfg, force);
+
+	gw_config_unref(cfg);
+	if (changed && !force)
+		do_reload(app);
+}
+
 static int
 run(const char *path)
 {
@@ -157,6 +170,8 @@ run(const char *path)
 		fprintf(stderr, "eidgw: %s\n", d.reason);
 		goto out;
 	}
+	/* Remote IdP metadata first, so the first snapshot can use it. */
+	(void)gw_metadata_refresh(cfg, true);
 	errs = (struct gw_config_errors){ 0 };
 	if (gw_runtime_attach(&app, cfg, &errs) != EIDGW_OK) {
 		gw_config_errors_print(&errs, stderr);
@@ -185,12 +200,15 @@ run(const char *path)
 				gw_app_tick(&app);
 				if (app.store->ops->maintain != NULL)
 					app.store->ops->maintain(app.store);
+				refresh_metadata(&app, false);
 				continue;
 			}
 			gw_log(LOG_ERR, NULL, "signal", "sigtimedwait: %s", strerror(errno));
 			break;
 		}
 		if (sig == SIGHUP) {
+			/* An operator's reload also re-fetches every remote metadata now. */
+			refresh_metadata(&app, true);
 			do_reload(&app);
 			continue;
 		}

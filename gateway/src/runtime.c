@@ -257,8 +257,8 @@ load_saml_country(const struct gw_config *cfg, struct gw_country_rt *c)
 	char *xml;
 
 	if (src == NULL) {
-		country_unavailable(c, "metadata_url fetching is not built yet and there is no "
-		    "metadata_cache_file to start from");
+		country_unavailable(c, "metadata_url needs metadata_cache_file (the last good "
+		    "copy is served from there)");
 		return;
 	}
 	if (s->metadata_signer == NULL) {

@@ -1,0 +1,221 @@
+/* metadata_fetch.c - see metadata_fetch.h. */
+#include "metadata_fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "log.h"
+#include "saml/metadata.h"
+
+#define MD_MAX_COUNTRIES 64
+#define MD_RETRY_S 300			/* after a failure, try again sooner */
+#define MD_CONNECT_TIMEOUT_S 5L
+#define MD_TIMEOUT_S 15L
+
+/* When each country is next due; main thread only. */
+static struct {
+	char code[3];
+	int64_t next;
+} sched[MD_MAX_COUNTRIES];
+static size_t n_sched;
+
+static int64_t *
+next_due(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < n_sched; i++)
+		if (strcmp(sched[i].code, code) == 0)
+			return &sched[i].next;
+	if (n_sched == MD_MAX_COUNTRIES)
+		return NULL;
+	(void)snprintf(sched[n_sched].code, sizeof(sched[n_sched].code), "%s", code);
+	sched[n_sched].next = 0;
+	return &sched[n_sched++].next;
+}
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *ud)
+{
+	struct eidgw_buf *b = ud;
+
+	return eidgw_buf_append(b, p, sz * n) == EIDGW_OK ? sz * n : 0;
+}
+
+static bool
+fetch(const char *url, struct eidgw_buf *out, char *why, size_t whylen)
+{
+	CURL *c = curl_easy_init();
+	CURLcode cc;
+	long status = 0;
+
+	if (c == NULL) {
+		(void)snprintf(why, whylen, "no memory");
+		return false;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, MD_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, MD_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "eidgw-metadata/0.1");
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (cc != CURLE_OK) {
+		(void)snprintf(why, whylen, "%s", cc == CURLE_WRITE_ERROR ?
+		    "document larger than the metadata size limit" : curl_easy_strerror(cc));
+		return false;
+	}
+	if (status != 200) {
+		(void)snprintf(why, whylen, "HTTP status %ld", status);
+		return false;
+	}
+	return true;
+}
+
+/* Writes data to path through a temporary file, fsync and rename: never a torn copy. */
+static bool
+write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[4096];
+	ssize_t w;
+	size_t off;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return false;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return false;
+	for (off = 0; off < len; off += (size_t)w) {
+		if ((w = write(fd, data + off, len - off)) <= 0) {
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			close(fd);
+			unlink(tmp);
+			return false;
+		}
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+static bool
+same_as_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[8192];
+	size_t n, off = 0;
+	bool same = true;
+
+	if (f == NULL)
+		return false;
+	while (same && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (off + n > len || memcmp(buf, data + off, n) != 0)
+			same = false;
+		off += n;
+	}
+	fclose(f);
+	return same && off == len;
+}
+
+/* One country: true when its cache file now holds a new verified document. */
+static bool
+refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c)
+{
+	const struct gw_country_saml_conf *s = &c->saml;
+	struct saml_idp_metadata *md = NULL;
+	struct saml_sig_policy pol = { 0 };
+	struct eidgw_diag d = { 0 };
+	struct saml_trust trust;
+	struct eidgw_buf doc;
+	EVP_PKEY *signer;
+	char why[256], nkeys[16];
+	bool changed = false;
+
+	if (s->metadata_cache_file == NULL || s->metadata_signer == NULL) {
+		gw_logkv(LOG_ERR, NULL, "metadata.fetch_failed",
+		    "metadata_url needs metadata_cache_file and metadata_signing_cert",
+		    "country", c->code, (const char *)NULL);
+		return false;
+	}
+	eidgw_buf_init(&doc, SAML_METADATA_MAX_BYTES);
+	if (!fetch(s->metadata_url, &doc, why, sizeof(why))) {
+		gw_logkv(LOG_WARNING, NULL, "metadata.fetch_failed", why, "country", c->code,
+		    "url", s->metadata_url, "using", "last good copy", (const char *)NULL);
+		goto out;
+	}
+	signer = X509_get0_pubkey(s->metadata_signer);
+	trust.keys = &signer;
+	trust.nkeys = 1;
+	pol.allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
+	pol.min_rsa_bits = (int)cfg->min_rsa_bits;
+	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, eidgw_now(),
+	    s->idp_entity_id, &md, &d) != EIDGW_OK) {
+		gw_logkv(LOG_ERR, NULL, "metadata.refused", d.reason, "country", c->code,
+		    "code", eidgw_err_name(d.code), "url", s->metadata_url,
+		    "using", "last good copy", (const char *)NULL);
+		goto out;
+	}
+	if (same_as_file(s->metadata_cache_file, doc.data, doc.len))
+		goto out;
+	if (!write_atomic(s->metadata_cache_file, doc.data, doc.len)) {
+		gw_logkv(LOG_ERR, NULL, "metadata.cache_failed", strerror(errno), "country", c->code,
+		    "file", s->metadata_cache_file, (const char *)NULL);
+		goto out;
+	}
+	(void)snprintf(nkeys, sizeof(nkeys), "%zu", md->nsigning);
+	gw_logkv(LOG_NOTICE, NULL, "metadata.changed", "new verified metadata in the cache",
+	    "country", c->code, "entity", md->entity_id, "signing_keys", nkeys,
+	    (const char *)NULL);
+	changed = true;
+out:
+	saml_idp_metadata_free(md);
+	eidgw_buf_free(&doc);
+	return changed;
+}
+
+bool
+gw_metadata_refresh(const struct gw_config *cfg, bool force)
+{
+	int64_t now = eidgw_now(), *due;
+	bool changed = false;
+	size_t i;
+
+	for (i = 0; i < cfg->n_countries; i++) {
+		const struct gw_country_conf *c = &cfg->countries[i];
+		unsigned int every = c->saml.metadata_refresh_s != 0 ? c->saml.metadata_refresh_s :
+		    3600;
+
+		if (!c->enabled || c->connector == NULL || strcmp(c->connector, "eidas-saml") != 0 ||
+		    c->saml.metadata_url == NULL || c->saml.metadata_file != NULL)
+			continue;
+		if ((due = next_due(c->code)) == NULL || (!force && now < *due))
+			continue;
+		if (refresh_one(cfg, c)) {
+			changed = true;
+			*due = now + every;
+		} else {
+			*due = now + (every < MD_RETRY_S ? every : MD_RETRY_S);
+		}
+	}
+	return changed;
+}
