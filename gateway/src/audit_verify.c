@@ -332,9 +332,10 @@ gw_audit_vstate_feed(struct gw_audit_vstate *vs, const char *line, size_t len, j
 			name = json_string_value(json_object_get(f, "file"));
 		}
 		EIDGW_CHECK(memcmp(prev, chain, sizeof(prev)) == 0, d, EIDGW_E_AUDIT_CORRUPT,
-		    "record %llu: hash chain broken: \"prev\" is not the hash of the line before "
-		    "(that line was altered, or lines were removed or inserted here)",
-		    (unsigned long long)idx);
+		    "record %llu: hash chain broken: \"prev\" is not the hash of line %llu "
+		    "(line %llu was altered, or lines were removed or inserted before this one)",
+		    (unsigned long long)idx, (unsigned long long)vs->line - 1,
+		    (unsigned long long)vs->line - 1);
 		EIDGW_TRY(gw_merkle_leaf_hash(line, len, leaf));
 		EIDGW_CHECK(gw_merkle_frontier_add(&fr, leaf) == EIDGW_OK, d, EIDGW_E_AUDIT_CORRUPT,
 		    "record %llu: tree full", (unsigned long long)idx);
@@ -345,9 +346,10 @@ gw_audit_vstate_feed(struct gw_audit_vstate *vs, const char *line, size_t len, j
 		EIDGW_CHECK(!vs->expect_start, d, EIDGW_E_AUDIT_CORRUPT,
 		    "record %llu: a file must begin with a file_start record", (unsigned long long)idx);
 		EIDGW_CHECK(memcmp(prev, chain, sizeof(prev)) == 0, d, EIDGW_E_AUDIT_CORRUPT,
-		    "checkpoint after record %llu: hash chain broken: \"prev\" is not the hash of the "
-		    "line before (that line was altered, or lines were removed or inserted here)",
-		    (unsigned long long)idx - 1);
+		    "checkpoint after record %llu: hash chain broken: \"prev\" is not the hash of "
+		    "line %llu (line %llu was altered, or lines were removed or inserted before this one)",
+		    (unsigned long long)idx - 1, (unsigned long long)vs->line - 1,
+		    (unsigned long long)vs->line - 1);
 		EIDGW_TRY(gw_audit_cp_check(j, vs->pub, &cpsize, cproot, d));
 		EIDGW_CHECK(cpsize == fr.size, d, EIDGW_E_AUDIT_CORRUPT,
 		    "checkpoint (size %llu): %llu records precede it (records removed or inserted)",
