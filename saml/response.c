@@ -896,6 +896,7 @@ enum eidgw_err
 saml_response_validate_xml(const char *xml, size_t len, const struct saml_response_expect *e,
     struct saml_result *res, struct eidgw_diag *d)
 {
+	struct saml_response_expect ex;
 	struct vctx v;
 	enum eidgw_err rc;
 	size_t i, max;
@@ -904,6 +905,10 @@ saml_response_validate_xml(const char *xml, size_t len, const struct saml_respon
 	memset(&v, 0, sizeof(v));
 	if (e == NULL || xml == NULL)
 		return eidgw_diag_set(d, EIDGW_E_INVAL, __FILE__, __LINE__, "no input");
+	ex = *e;
+	if (ex.now == 0)
+		ex.now = eidgw_now();
+	e = &ex;
 	v.e = e;
 	v.res = res;
 	v.d = d;

@@ -61,7 +61,7 @@ struct saml_response_expect {
 	const char *requested_nameid_format;	/* NULL or unspecified: any of the three */
 	const char *const *required_attrs;	/* Names requested with isRequired="true" */
 	size_t nrequired_attrs;
-	int64_t now;			/* seconds since the epoch */
+	int64_t now;			/* seconds since the epoch; 0: the wall clock */
 	int64_t skew_s;			/* tolerated clock difference; < 0 means the default */
 	int64_t max_age_s;		/* oldest acceptable IssueInstant; 0 means the default */
 	size_t max_bytes;		/* decoded size cap; 0 means SAML_RESPONSE_MAX_BYTES */
