@@ -44,6 +44,11 @@
  *   max_age_s: 300             (30..3600)
  *   clock_skew_s: 60           (0..600)
  */
+/* strdup, strnlen: POSIX.1-2008, also under -std=c11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <eidgw/connector.h>
 
 #include <stdbool.h>

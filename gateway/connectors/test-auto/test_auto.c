@@ -17,6 +17,11 @@
  *
  * Built against <eidgw/connector.h> and libc only.
  */
+/* strdup, strnlen: POSIX.1-2008, also under -std=c11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <eidgw/connector.h>
 
 #include <stdbool.h>
