@@ -8,7 +8,9 @@
 #      answers with a signed Response (ECDSA-SHA256); saml/ accepts it,
 #      extracts the identity, and refuses the same Response as a replay;
 #   3. the same with the assertion encrypted (AES-256-GCM, rsa-oaep-mgf1p);
-#   4. a pysaml2 Response with its NameID altered after signing is refused.
+#   4. a pysaml2 Response with its NameID altered after signing is refused;
+#   5. our HTTP-Redirect AuthnRequest: detached ECDSA query signature verified
+#      and the DEFLATE message read by python3-cryptography / zlib.
 set -euo pipefail
 SRC=${EIDGW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${EIDGW_BINARY_DIR:?EIDGW_BINARY_DIR not set}
@@ -60,4 +62,8 @@ if "$DRIVER" validate "$WD" > "$WD/out3"; then
 fi
 cat "$WD/out3"
 grep -q '^REJECTED EIDGW_E_SAML_SIG_DIGEST' "$WD/out3"
+echo "== 5. standard HTTP-Redirect binding checked by independent code"
+"$DRIVER" redirect "$WD"
+/usr/bin/python3 "$SRC/tests/integration/pysaml2/check_redirect.py" "$WD/redirect.url" \
+	"$KEYS/sp-sign.cert.pem" "$(cat "$WD/redirect.id")"
 echo "pysaml2 interop: OK"

@@ -5,6 +5,9 @@
  *       writes DIR/sp-metadata.xml (our signed SP metadata), DIR/request.xml,
  *       DIR/request.b64 (the HTTP-POST form value of a signed AuthnRequest)
  *       and DIR/request.id
+ *   test_interop_driver redirect DIR
+ *       writes DIR/redirect.url: an unsigned AuthnRequest in the standard
+ *       HTTP-Redirect binding with a detached ECDSA-SHA256 query signature
  *   test_interop_driver validate DIR [enc]
  *       validates DIR/response.b64 against DIR/request.id as the gateway
  *       would and prints the outcome and the identity (test data only)
@@ -107,6 +110,48 @@ out:
 	eidgw_key_free(sign);
 	eidgw_key_free(enc);
 	eidgw_buf_free(&b64);
+	return ret;
+}
+
+static int
+do_redirect(const char *dir)
+{
+	static const struct saml_requested_attr mds[] = {
+		{ SAML_ATTR_PERSON_IDENTIFIER, true }, { SAML_ATTR_FAMILY_NAME, true },
+		{ SAML_ATTR_GIVEN_NAME, true }, { SAML_ATTR_DATE_OF_BIRTH, true } };
+	struct saml_authnrequest_params rp;
+	struct saml_authnrequest *r = NULL;
+	struct eidgw_key *sign = key("sp-sign", true);
+	struct eidgw_diag d;
+	char *url = NULL;
+	int ret = 1;
+
+	eidgw_diag_clear(&d);
+	if (sign == NULL)
+		goto out;
+	memset(&rp, 0, sizeof(rp));
+	rp.issuer = SP_ENTITY;
+	rp.destination = IDP_SSO;
+	rp.sp_type = "private";
+	rp.attrs = mds;
+	rp.nattrs = EIDGW_ARRAY_LEN(mds);
+	rp.loa = SAML_LOA_HIGH;
+	rp.now = eidgw_now();
+	/* 3.4.4.1: no enveloped signature; the query is signed instead */
+	if (saml_authnrequest_build(&rp, &r, &d) != EIDGW_OK ||
+	    saml_binding_redirect_encode(IDP_SSO, "SAMLRequest", r->xml, r->xml_len, "rs-42",
+	    sign, EIDGW_SIG_ECDSA_SHA256, &url, &d) != EIDGW_OK)
+		goto out;
+	if (tl_write_file(tl_path(dir, "redirect.url"), url, strlen(url)) != 0 ||
+	    tl_write_file(tl_path(dir, "redirect.id"), r->id, strlen(r->id)) != 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		fprintf(stderr, "redirect: %s %s\n", eidgw_err_name(d.code), d.reason);
+	free(url);
+	saml_authnrequest_free(r);
+	eidgw_key_free(sign);
 	return ret;
 }
 
@@ -218,6 +263,8 @@ main(int argc, char **argv)
 		return 2;
 	if (argc >= 3 && strcmp(argv[1], "request") == 0)
 		ret = do_request(argv[2]);
+	else if (argc >= 3 && strcmp(argv[1], "redirect") == 0)
+		ret = do_redirect(argv[2]);
 	else if (argc >= 3 && strcmp(argv[1], "validate") == 0)
 		ret = do_validate(argv[2], argc >= 4 && strcmp(argv[3], "enc") == 0);
 	else
