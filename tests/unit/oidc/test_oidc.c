@@ -175,6 +175,7 @@ setup(void **state)
 		return -1;
 	}
 	c.code_ttl = 1;
+	c.par_ttl = 1;
 	c.access_token_ttl = 1;
 	if (oidc_provider_new(&c, &F.p_short, &d) != EIDGW_OK)
 		return -1;
@@ -845,25 +846,32 @@ test_par_required(void **state)
 }
 
 static char *
-push(const char *body, const char *auth, int want_status)
+push_to(const struct oidc_provider *p, const char *body, const char *auth, int want_status)
 {
 	struct oidc_request r = post_req(body, auth);
 	struct oidc_response out;
 	char *ru = NULL;
 	json_t *j;
 
-	if (oidc_par(F.p, &r, &out, NULL) != EIDGW_OK)
+	if (oidc_par(p, &r, &out, NULL) != EIDGW_OK)
 		assert_int_not_equal(want_status, 201);
 	assert_int_equal(out.status, want_status);
 	if (want_status == 201) {
 		j = body_json(&out);
-		assert_int_equal(json_integer_value(json_object_get(j, "expires_in")), 60);
+		assert_int_equal(json_integer_value(json_object_get(j, "expires_in")),
+		    p == F.p ? 60 : 1);
 		ru = strdup(json_string_value(json_object_get(j, "request_uri")));
 		assert_true(eidgw_starts_with(ru, "urn:ietf:params:oauth:request_uri:"));
 		json_decref(j);
 	}
 	oidc_response_free(&out);
 	return ru;
+}
+
+static char *
+push(const char *body, const char *auth, int want_status)
+{
+	return push_to(F.p, body, auth, want_status);
 }
 
 static void
@@ -1131,7 +1139,9 @@ static void
 test_token_grant_refusals(void **state)
 {
 	struct oidc_response out;
-	char *code, *body, *c2;
+	struct oidc_authz_result res;
+	struct eidgw_buf q;
+	char *code, *body, *c2, *ru;
 
 	(void)state;
 	/* wrong verifier (well-formed) */
@@ -1186,9 +1196,18 @@ test_token_grant_refusals(void **state)
 	assert_oauth_error(&out, 400, "invalid_grant");
 	oidc_response_free(&out);
 	free(body);
-	/* expired code (provider with 1 s lifetime) */
+	/* expired code and expired request_uri (provider with 1 s lifetimes) */
 	c2 = get_code(F.p_short, FULL_Q("rp-basic"), OIDC_LOA_SUBSTANTIAL);
+	ru = push_to(F.p_short, GOOD_Q("rp-par", ""), basic_par_hdr, 201);
 	sleep(2);
+	eidgw_buf_init(&q, 1024);
+	assert_int_equal(eidgw_buf_puts(&q, "client_id=rp-par&request_uri="), EIDGW_OK);
+	assert_int_equal(oidc_form_encode(&q, ru), EIDGW_OK);
+	assert_int_equal(authz(F.p_short, q.data, &res), EIDGW_E_OIDC_REQUEST_URI);
+	assert_error_page(&res);
+	oidc_authz_result_free(&res);
+	eidgw_buf_free(&q);
+	free(ru);
 	body = token_body(c2, VERIFIER, "https%3A%2F%2Frp.example%2Fcb", "");
 	assert_int_equal(token(F.p_short, body, basic_hdr, &out), EIDGW_E_OIDC_GRANT);
 	assert_oauth_error(&out, 400, "invalid_grant");
