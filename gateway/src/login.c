@@ -503,7 +503,7 @@ start_login(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *r
 
 static void
 show_selector(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt,
-    const struct txn *t, bool show_error)
+    const struct txn *t, bool show_error, const char *form_lang)
 {
 	const struct gw_client_conf *client = gw_config_client(req->cfg, t->az->client_id);
 	struct gw_select_view v;
@@ -517,6 +517,9 @@ show_selector(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime 
 	if (cookie_get(req, COUNTRY_COOKIE, last, sizeof(last)))
 		v.preselect = last;
 	v.lang = req_lang(req, t->az);
+	/* the page's own hidden field keeps the citizen's choice across a re-display */
+	if (form_lang != NULL && gw_lang_from_tag(form_lang, strlen(form_lang)) >= 0)
+		v.lang = (enum gw_lang)gw_lang_from_tag(form_lang, strlen(form_lang));
 	v.min_loa = loa_rank_of(t->az);
 	v.show_error = show_error;
 	gw_page_select(req, resp, &v);
@@ -611,7 +614,7 @@ h_select(struct gw_req *req, struct gw_resp *resp)
 		return;
 	}
 	if (req->method != GW_POST) {
-		show_selector(req, resp, rt, &t, false);
+		show_selector(req, resp, rt, &t, false, NULL);
 		txn_clear(&t);
 		return;
 	}
@@ -627,7 +630,7 @@ h_select(struct gw_req *req, struct gw_resp *resp)
 	}
 	country = oidc_params_get(&form, "country");
 	if (country == NULL || strlen(country) != 2) {
-		show_selector(req, resp, rt, &t, true);
+		show_selector(req, resp, rt, &t, true, oidc_params_get(&form, "lang"));
 		goto out;
 	}
 	set_cookie(req, resp, COUNTRY_COOKIE, country[0] >= 'A' && country[0] <= 'Z' &&

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The gateway's login glue over real HTTP (curl), with the test-auto plugin
+# connector loaded from disk: transaction binding (cookie, state), the
+# country selector (CSRF, greyed countries, language), single use of a
+# transaction, LoA mapping, and the error paths that must never redirect.
+set -euo pipefail
+
+src=${EIDGW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${EIDGW_BINARY_DIR:-$src/build}
+bin=$build/gateway/eidgw
+tmp=$(mktemp -d /tmp/eidgw-login-XXXXXX)
+gw=
+cleanup() { [ -n "$gw" ] && kill -9 "$gw" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+n_ok=0
+fail() { echo "FAIL: $*" >&2; grep -v http.request "$tmp/log" 2>/dev/null | tail -n 15 >&2; exit 1; }
+pass() { echo "ok: $*"; n_ok=$((n_ok + 1)); }
+
+mkdir -p "$tmp/certs"
+"$src/certs/mkdev.sh" "$tmp/certs/dev" >/dev/null
+cp -r "$src/conf" "$tmp/conf"
+rm -f "$tmp/conf/countries/"*.yaml
+ta() { # code name max_loa asserted_loa
+  cat > "$tmp/conf/countries/$1.yaml" <<YAML
+country: $1
+name: "$2"
+enabled: true
+connector: test-auto
+max_loa: $3
+plugin_settings:
+  i_understand_this_is_for_tests: true
+  person_identifier: $1/$1/TEST-0001
+  family_name: Peeters
+  given_name: Anna
+  birth_date: 1990-04-01
+  loa: $4
+YAML
+}
+ta BE "Test high (BE)" high high
+ta NL "Test substantial (NL)" substantial substantial
+ta FI "Test low (FI)" low low
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -i -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" -e "s|^\(  public_url: \).*|\1http://127.0.0.1:$port|" \
+  -e 's/^\(  backend: \)lmdb/\1memory/' \
+  -e "s|^clients_dir:|plugins_dir: $build/connectors\nclients_dir:|" "$tmp/conf/gateway.yaml"
+
+"$bin" --config "$tmp/conf/gateway.yaml" 2> "$tmp/log" &
+gw=$!
+for _ in $(seq 1 100); do
+  grep -q '"event":"startup.listening"' "$tmp/log" && break; kill -0 "$gw" || fail "eidgw died"; sleep 0.1
+done
+grep -q '"event":"startup.listening"' "$tmp/log" || fail "not listening"
+base=http://127.0.0.1:$port
+cb=http%3A%2F%2F127.0.0.1%3A8090%2Fcallback
+V=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ
+C=$(printf %s "$V" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
+authz="$base/oidc/authorize?client_id=demo-service&redirect_uri=$cb&response_type=code&scope=openid%20profile&state=st-1&nonce=n-1&code_challenge=$C&code_challenge_method=S256"
+loc() { curl -s -o /dev/null -w '%{redirect_url}' "$@"; }
+code_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# 1. Preselected country: straight to the connector and back with a code.
+r1=$(loc -c "$tmp/jar1" "$authz&country=BE")
+case "$r1" in "$base/login/return?state="*) ;; *) fail "country=BE did not go to the connector: $r1" ;; esac
+r2=$(loc -b "$tmp/jar1" "$r1")
+case "$r2" in "http://127.0.0.1:8090/callback?code="*"&state=st-1&iss=http%3A%2F%2F127.0.0.1%3A"*) ;; *) fail "no code redirect: $r2" ;; esac
+code=$(printf %s "$r2" | sed 's/.*code=\([^&]*\).*/\1/')
+tok=$(curl -s -u demo-service:demo-service-secret-change-me-0123456789 \
+  -d "grant_type=authorization_code&code=$code&redirect_uri=$cb&code_verifier=$V" "$base/oidc/token")
+printf %s "$tok" | jq -e '.id_token and .access_token' >/dev/null || fail "token: $tok"
+acr=$(printf %s "$tok" | jq -r .id_token | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .acr || true)
+[ "$acr" = "http://eidas.europa.eu/LoA/high" ] || fail "acr $acr"
+pass "preselected country: code, tokens, acr high"
+
+# 2. The connector's return is single use: replaying it finds no transaction.
+[ "$(code_of -b "$tmp/jar1" "$r1")" = 400 ] || fail "replayed return accepted"
+pass "replayed return refused"
+
+# 3. Without country: the selector, bound to the browser's cookie.
+r=$(loc -c "$tmp/jar2" "$authz&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fsubstantial&ui_locales=nl")
+[ "$r" = "$base/login/select" ] || fail "no selector redirect: $r"
+curl -s -b "$tmp/jar2" "$base/login/select" > "$tmp/sel.html"
+grep -q '<html lang="nl">' "$tmp/sel.html" || fail "ui_locales=nl not honoured"
+grep -q 'id="c-BE" value="BE">' "$tmp/sel.html" || fail "BE not selectable"
+grep -q 'id="c-NL" value="NL">' "$tmp/sel.html" || fail "NL (substantial) not selectable"
+grep -q 'id="c-FI" value="FI" disabled' "$tmp/sel.html" || fail "FI (low) not greyed for a substantial request"
+grep -q 'name="csrf"' "$tmp/sel.html" || fail "no CSRF token"
+[ "$(code_of "$base/login/select")" = 400 ] || fail "selector without cookie"
+pass "selector: language, greyed country below the LoA, cookie required"
+
+csrf=$(grep -o 'name="csrf" value="[^"]*"' "$tmp/sel.html" | sed 's/.*value="//; s/"$//')
+[ "$(code_of -b "$tmp/jar2" -d "country=NL" "$base/login/select")" = 403 ] || fail "POST without CSRF token"
+[ "$(code_of -b "$tmp/jar2" -d "csrf=wrong&country=NL" "$base/login/select")" = 403 ] || fail "POST with a wrong token"
+curl -s -b "$tmp/jar2" -d "csrf=$csrf&lang=fr" "$base/login/select" > "$tmp/sel2.html"
+grep -q 'role="alert"' "$tmp/sel2.html" || fail "no error for a missing choice"
+grep -q '<html lang="fr">' "$tmp/sel2.html" || fail "language lost on re-display"
+r=$(loc -b "$tmp/jar2" -d "csrf=$csrf&country=NL" "$base/login/select")
+case "$r" in "$base/login/return?state="*) ;; *) fail "selector POST did not start the login: $r" ;; esac
+r2=$(loc -b "$tmp/jar2" "$r")
+case "$r2" in *"code="*) ;; *) fail "NL login did not complete: $r2" ;; esac
+pass "selector POST: CSRF enforced, choice required, login completes"
+
+# 4. LoA: a country whose scheme asserts less than asked is refused to the service.
+r=$(loc -c "$tmp/jar3" "$authz&country=FI&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fhigh")
+case "$r" in *"error=unmet_authentication_requirements"*"state=st-1"*"iss="*) ;; *) fail "LoA too high for FI: $r" ;; esac
+pass "country below the requested LoA: unmet_authentication_requirements"
+
+# 5. Errors that must not redirect: unknown client, unregistered redirect_uri.
+out=$(curl -s -i "$base/oidc/authorize?client_id=nobody&redirect_uri=$cb&response_type=code&scope=openid&code_challenge=$C&code_challenge_method=S256&state=x")
+printf %s "$out" | head -1 | grep -q ' 400' || fail "unknown client not 400"
+printf %s "$out" | grep -qi '^location:' && fail "unknown client redirected"
+out=$(curl -s -i "${authz/$cb/https%3A%2F%2Fevil.example%2Fcb}")
+printf %s "$out" | grep -qi '^location:' && fail "unregistered redirect_uri redirected"
+pass "unknown client and altered redirect_uri: error page, no redirect"
+
+# 6. ACS with an unknown RelayState: refused, no redirect.
+out=$(curl -s -i -d "SAMLResponse=PHg%2B&RelayState=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$base/saml/acs")
+printf %s "$out" | head -1 | grep -q ' 400' || fail "ACS with unknown RelayState not 400"
+printf %s "$out" | grep -qi '^location:' && fail "ACS redirected without a transaction"
+pass "ACS without an open login: 400"
+
+# 7. prompt=none cannot be honoured (every eIDAS login is interactive).
+r=$(loc "$authz&prompt=none")
+case "$r" in *"error=login_required"*) ;; *) fail "prompt=none: $r" ;; esac
+pass "prompt=none: login_required"
+
+# 8. Metrics saw the logins.
+curl -s "$base/metrics" | grep -q 'eidgw_logins_total{outcome="success"} 2' || fail "login metrics"
+pass "metrics count the logins"
+
+kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
+echo "$n_ok passed, 0 failed"
