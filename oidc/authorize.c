@@ -193,14 +193,15 @@ static void
 result_error_redirect(const struct oidc_provider *p, struct oidc_authz_result *out,
     const char *redirect_uri, const char *state, const char *error, const char *desc)
 {
-	const char *kv[] = { "error", error, "error_description", desc, "state", state };
+	const char *kv[] = { "error", error != NULL ? error : "server_error",
+	    "error_description", desc, "state", state };
 	char *loc = NULL;
 
 	if (redirect_build(p, redirect_uri, kv, EIDGW_ARRAY_LEN(kv), &loc) != EIDGW_OK) {
 		result_page(out, "server_error");
 		return;
 	}
-	result_page(out, error);
+	result_page(out, kv[1]);
 	out->kind = OIDC_AUTHZ_REDIRECT;
 	out->location = loc;
 }
