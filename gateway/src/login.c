@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "claims.h"
 #include "config.h"
 #include "connector.h"
 #include "core/util.h"
@@ -739,6 +740,7 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	struct saml_response_expect e;
 	struct saml_result r;
 	struct oidc_identity id;
+	struct gw_claims claims = { 0 };
 	struct eidgw_diag d = { 0 };
 	enum gw_login_outcome outcome;
 	char *saml = NULL, *relay = NULL;
@@ -805,8 +807,15 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	gw_logkv(LOG_INFO, req->req_id, "saml.response_accepted", NULL, "country", t.country,
 	    "assertion_id", r.assertion_id, "loa", r.loa, (const char *)NULL);
 	identity_from_saml(&r, t.country, &id);
+	if (gw_claims_from_saml(&r.identity, c->idp->node_country, &claims) != EIDGW_OK) {
+		fail_to_client(req, resp, rt, t.az, "server_error", NULL, GW_LOGIN_ERROR);
+		goto out;
+	}
+	id.extra = claims.v;
+	id.n_extra = claims.n;
 	complete(req, resp, rt, &t, &id);
 out:
+	gw_claims_free(&claims);
 	saml_result_clear(&r);
 	free(relay);
 	if (saml != NULL)
