@@ -467,9 +467,11 @@ parse_reference(xmlNodePtr r, struct sig_ref *ref, bool generic, struct eidgw_di
 		for (t = elem_from(c->children); t != NULL; t = elem_from(t->next)) {
 			if (!saml_xml_is(t, SAML_NS_DSIG, "Transform"))
 				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
-				    "unexpected element %.40s in Transforms", (const char *)t->name);
+				    "unexpected element %.40s in Transforms",
+				    (const char *)t->name);
 			if ((alg = attr(t, "Algorithm")) == NULL)
-				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "Transform without Algorithm");
+				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
+				    "Transform without Algorithm");
 			ref->ntransforms++;
 			/* Octets leave a c14n transform: nothing may follow it. */
 			if (ref->c14n_mode >= 0)
@@ -483,7 +485,8 @@ parse_reference(xmlNodePtr r, struct sig_ref *ref, bool generic, struct eidgw_di
 			} else if ((mode = c14n_mode(alg, generic)) >= 0) {
 				ref->c14n_mode = mode;
 				if (mode == XML_C14N_EXCLUSIVE_1_0) {
-					if ((rc = parse_prefix_list(t, ref->prefixes, d)) != EIDGW_OK)
+					rc = parse_prefix_list(t, ref->prefixes, d);
+					if (rc != EIDGW_OK)
 						goto out;
 				} else if (elem_from(t->children) != NULL)
 					EIDGW_FAIL(d, EIDGW_E_SAML_SIG_TRANSFORM,
@@ -492,11 +495,12 @@ parse_reference(xmlNodePtr r, struct sig_ref *ref, bool generic, struct eidgw_di
 				tr = saml_xml_child(t, SAML_NS_DSIG, "XPath", NULL);
 				if (ref->xpath_nosig || tr == NULL || !xpath_is_nosig(tr))
 					EIDGW_FAIL(d, EIDGW_E_SAML_SIG_TRANSFORM,
-					    "XPath filter other than not(ancestor-or-self::ds:Signature)");
+					    "XPath filter other than "
+					    "not(ancestor-or-self::ds:Signature)");
 				ref->xpath_nosig = true;
 			} else
-				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_TRANSFORM, "transform %.80s not allowed",
-				    alg);
+				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_TRANSFORM,
+				    "transform %.80s not allowed", alg);
 		}
 		c = elem_from(c->next);
 	}
@@ -532,7 +536,8 @@ parse_signature(xmlNodePtr sig, bool generic, const struct saml_sig_policy *pol,
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "text inside Signature");
 	si = elem_from(sig->children);
 	if (!saml_xml_is(si, SAML_NS_DSIG, "SignedInfo"))
-		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "Signature does not start with SignedInfo");
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
+		    "Signature does not start with SignedInfo");
 	sp->signed_info = si;
 	c = elem_from(si->next);
 	if (!saml_xml_is(c, SAML_NS_DSIG, "SignatureValue"))
@@ -548,7 +553,8 @@ parse_signature(xmlNodePtr sig, bool generic, const struct saml_sig_policy *pol,
 			EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "unexpected %.40s in Signature",
 			    (const char *)c->name);
 		if (!generic)
-			EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "ds:Object in an enveloped signature");
+			EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
+			    "ds:Object in an enveloped signature");
 	}
 
 	if (!no_text(si))
@@ -558,8 +564,8 @@ parse_signature(xmlNodePtr sig, bool generic, const struct saml_sig_policy *pol,
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "CanonicalizationMethod missing");
 	alg = attr(c, "Algorithm");
 	if ((sp->si_mode = c14n_mode(alg, generic)) < 0)
-		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_C14N, "SignedInfo canonicalisation %.80s not allowed",
-		    alg != NULL ? alg : "(none)");
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_C14N,
+		    "SignedInfo canonicalisation %.80s not allowed", alg != NULL ? alg : "(none)");
 	if (sp->si_mode == XML_C14N_EXCLUSIVE_1_0) {
 		if ((rc = parse_prefix_list(c, sp->si_prefixes, d)) != EIDGW_OK)
 			goto out;
@@ -624,7 +630,8 @@ check_reference(xmlDocPtr doc, const struct sig_parsed *sp, const struct sig_ref
 	if (saml_xml_b64(ref->digest_value, &want) != EIDGW_OK)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "DigestValue is not base64");
 	if (want.len != mdlen || CRYPTO_memcmp(want.data, md, mdlen) != 0)
-		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_DIGEST, "digest mismatch for Reference URI \"%.80s\"",
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_DIGEST,
+		    "digest mismatch for Reference URI \"%.80s\"",
 		    ref->uri != NULL ? ref->uri : "");
 	rc = EIDGW_OK;
 out:
@@ -825,7 +832,8 @@ saml_sig_verify_enveloped(xmlDocPtr doc, xmlNodePtr elem, const char *id_attr,
 	if (saml_xml_find_id(doc, id, &count) == NULL || count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_DUPLICATE_ID, "ID \"%.80s\" occurs %d times", id, count);
 	if (ref->uri == NULL || ref->uri[0] != '#' || strcmp(ref->uri + 1, id) != 0)
-		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE, "Reference URI \"%.80s\" is not \"#%.80s\"",
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE,
+		    "Reference URI \"%.80s\" is not \"#%.80s\"",
 		    ref->uri != NULL ? ref->uri : "(none)", id);
 	if (ref->ntransforms != 2 || !ref->enveloped || ref->c14n_mode != XML_C14N_EXCLUSIVE_1_0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_TRANSFORM,

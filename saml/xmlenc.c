@@ -131,7 +131,8 @@ find_encrypted_data(const xmlNode *enc, xmlNodePtr *ed, struct eidgw_diag *d)
 	}
 	*ed = saml_xml_child(enc, SAML_NS_XENC, "EncryptedData", &count);
 	if (count != 1)
-		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "%d EncryptedData elements (need 1)", count);
+		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "%d EncryptedData elements (need 1)",
+		    count);
 out:
 	return rc;
 }
@@ -213,7 +214,8 @@ content_method(xmlNodePtr ed, const struct cipher_row **cr, struct eidgw_diag *d
 
 	em = saml_xml_child(ed, SAML_NS_XENC, "EncryptionMethod", &count);
 	if (count != 1)
-		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "EncryptedData needs one EncryptionMethod");
+		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+		    "EncryptedData needs one EncryptionMethod");
 	alg = attr(em, "Algorithm");
 	if ((*cr = cipher_find(gcm_rows, EIDGW_ARRAY_LEN(gcm_rows), alg)) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "content encryption %.80s not allowed",
@@ -280,7 +282,8 @@ oaep_parse(xmlNodePtr em, bool mgf1p, struct oaep_params *op, struct eidgw_diag 
 		} else if (saml_xml_is(c, SAML_NS_XENC11, "MGF") && !seen_mgf && !mgf1p) {
 			seen_mgf = true;
 			alg = attr(c, "Algorithm");
-			if (alg == NULL || strncmp(alg, URI_MGF1_PREFIX, strlen(URI_MGF1_PREFIX)) != 0)
+			if (alg == NULL ||
+			    strncmp(alg, URI_MGF1_PREFIX, strlen(URI_MGF1_PREFIX)) != 0)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "MGF %.80s not allowed",
 				    alg != NULL ? alg : "(none)");
 			alg += strlen(URI_MGF1_PREFIX);
@@ -295,16 +298,18 @@ oaep_parse(xmlNodePtr em, bool mgf1p, struct oaep_params *op, struct eidgw_diag 
 			else if (strcmp(alg, "sha512") == 0)
 				op->mgf = "SHA512";
 			else
-				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "MGF mgf1%.20s not allowed", alg);
+				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "MGF mgf1%.20s not allowed",
+				    alg);
 		} else if (saml_xml_is(c, SAML_NS_XENC, "OAEPparams") && !seen_label) {
 			seen_label = true;
 			if (saml_xml_b64(c, &op->label) != EIDGW_OK)
-				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "OAEPparams is not base64");
+				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+				    "OAEPparams is not base64");
 		} else if (saml_xml_is(c, SAML_NS_XENC, "KeySize")) {
 			continue;
 		} else
-			EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "unexpected %.40s in OAEP EncryptionMethod",
-			    (const char *)c->name);
+			EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG,
+			    "unexpected %.40s in OAEP EncryptionMethod", (const char *)c->name);
 	}
 out:
 	return rc;
@@ -374,7 +379,8 @@ concat_kdf(const char *md, const unsigned char *z, size_t zlen, const unsigned c
 	if ((kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL)) == NULL ||
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
 		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t)md, 0);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)(uintptr_t)md, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
 	    (void *)(uintptr_t)z, zlen);
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
@@ -497,7 +503,8 @@ originator_key(xmlNodePtr oki, EVP_PKEY **out, struct eidgw_diag *d)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "curve %.60s unknown", uri);
 			(void)snprintf(gname, sizeof(gname), "%s", OBJ_nid2sn(nid));
 			if (saml_xml_b64(pkn, &blob) != EIDGW_OK)
-				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "PublicKey is not base64");
+				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+				    "PublicKey is not base64");
 			if (blob.len < 1 || (unsigned char)blob.data[0] != 0x04)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
 				    "PublicKey is not an uncompressed point");
@@ -517,7 +524,8 @@ originator_key(xmlNodePtr oki, EVP_PKEY **out, struct eidgw_diag *d)
 			if (x509 == NULL)
 				continue;
 			if (saml_xml_b64(x509, &blob) != EIDGW_OK)
-				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "certificate is not base64");
+				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+				    "certificate is not base64");
 			p = (const unsigned char *)blob.data;
 			if ((cert = d2i_X509(NULL, &p, (long)blob.len)) != NULL &&
 			    (pk = X509_get_pubkey(cert)) == NULL)
@@ -648,8 +656,9 @@ collect_keys(xmlNodePtr ed, struct ek_list *l, struct eidgw_diag *d)
 			type = attr(c, "Type");
 			if (uri == NULL || uri[0] != '#' || type == NULL ||
 			    strcmp(type, URI_EK_TYPE) != 0 || c->children != NULL)
-				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "RetrievalMethod other than "
-				    "a same-document EncryptedKey without transforms");
+				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+				    "RetrievalMethod other than a same-document EncryptedKey "
+				    "without transforms");
 			t = saml_xml_find_id(ed->doc, uri + 1, &count);
 			if (count != 1 || !saml_xml_is(t, SAML_NS_XENC, "EncryptedKey"))
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "RetrievalMethod %.80s "
@@ -696,7 +705,8 @@ try_encrypted_key(xmlNodePtr ek, const struct eidgw_key *const *keys, size_t nke
 	eidgw_buf_init(&z, 1024);
 	em = saml_xml_child(ek, SAML_NS_XENC, "EncryptionMethod", &count);
 	if (count != 1)
-		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "EncryptedKey needs one EncryptionMethod");
+		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
+		    "EncryptedKey needs one EncryptionMethod");
 	alg = attr(em, "Algorithm");
 	if (alg == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "EncryptedKey without Algorithm");
@@ -724,7 +734,8 @@ try_encrypted_key(xmlNodePtr ek, const struct eidgw_key *const *keys, size_t nke
 		ki = saml_xml_child(ek, SAML_NS_DSIG, "KeyInfo", NULL);
 		am = saml_xml_child(ki, SAML_NS_XENC, "AgreementMethod", &count);
 		if (count != 1)
-			EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "key wrap without ECDH-ES AgreementMethod");
+			EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG,
+			    "key wrap without ECDH-ES AgreementMethod");
 		if ((rc = agreement_parse(am, &ag, d)) != EIDGW_OK)
 			goto out;
 		for (i = 0; i < nkeys; i++) {
@@ -1141,7 +1152,8 @@ saml_encrypt_element(xmlDocPtr doc, xmlNodePtr elem, EVP_PKEY *recipient,
 		EIDGW_FAIL(d, rc, "serialising the element");
 	if (eidgw_random(cek, sizeof(cek)) != EIDGW_OK || eidgw_random(iv, sizeof(iv)) != EIDGW_OK)
 		EIDGW_FAIL(d, EIDGW_E_RANDOM, "content key");
-	if (plain.len > INT32_MAX - 64 || (ct = malloc(plain.len + GCM_IV_LEN + GCM_TAG_LEN)) == NULL ||
+	if (plain.len > INT32_MAX - 64 ||
+	    (ct = malloc(plain.len + GCM_IV_LEN + GCM_TAG_LEN)) == NULL ||
 	    (cctx = EVP_CIPHER_CTX_new()) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_NOMEM, "cipher text");
 	memcpy(ct, iv, GCM_IV_LEN);
@@ -1187,7 +1199,8 @@ saml_encrypt_element(xmlDocPtr doc, xmlNodePtr elem, EVP_PKEY *recipient,
 		    (am = add_el(eki, xns, "AgreementMethod", SAML_ENC_ECDH_ES)) == NULL ||
 		    (kdm = add_el(am, x11, "KeyDerivationMethod", SAML_ENC_CONCAT_KDF)) == NULL ||
 		    (prm = add_el(kdm, x11, "ConcatKDFParams", NULL)) == NULL ||
-		    xmlNewProp(prm, (const xmlChar *)"AlgorithmID", (const xmlChar *)"00") == NULL ||
+		    xmlNewProp(prm, (const xmlChar *)"AlgorithmID",
+		    (const xmlChar *)"00") == NULL ||
 		    xmlNewProp(prm, (const xmlChar *)"PartyUInfo", (const xmlChar *)"00") == NULL ||
 		    xmlNewProp(prm, (const xmlChar *)"PartyVInfo", (const xmlChar *)"00") == NULL ||
 		    add_el(prm, dns, "DigestMethod", URI_SHA256) == NULL ||
