@@ -829,7 +829,12 @@ saml_sig_verify_enveloped(xmlDocPtr doc, xmlNodePtr elem, const char *id_attr,
 	if (id == NULL || *id == '\0')
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE, "signed element has no %s attribute",
 		    id_attr != NULL ? id_attr : "ID");
-	if (saml_xml_find_id(doc, id, &count) == NULL || count != 1)
+	(void)saml_xml_find_id(doc, id, &count);
+	/* Only "ID"/"Id" are ID attributes here: another id_attr cannot be referenced. */
+	if (count == 0)
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE, "%s is not an ID attribute",
+		    id_attr != NULL ? id_attr : "ID");
+	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_DUPLICATE_ID, "ID \"%.80s\" occurs %d times", id, count);
 	if (ref->uri == NULL || ref->uri[0] != '#' || strcmp(ref->uri + 1, id) != 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE,
@@ -896,7 +901,12 @@ saml_sig_sign_enveloped(xmlDocPtr doc, xmlNodePtr elem, const char *id_attr,
 	id = (char *)xmlGetNoNsProp(elem, (const xmlChar *)(id_attr != NULL ? id_attr : "ID"));
 	if (id == NULL || *id == '\0')
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE, "element has no ID to reference");
-	if (saml_xml_find_id(doc, id, &count) == NULL || count != 1)
+	(void)saml_xml_find_id(doc, id, &count);
+	/* Only "ID"/"Id" are ID attributes here: another id_attr cannot be referenced. */
+	if (count == 0)
+		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_REFERENCE, "%s is not an ID attribute",
+		    id_attr != NULL ? id_attr : "ID");
+	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_DUPLICATE_ID, "ID \"%.80s\" occurs %d times", id, count);
 	urilen = strlen(id) + 2;
 	if ((uri = malloc(urilen)) == NULL)

@@ -566,6 +566,16 @@ test_duplicate_id_and_missing(void **state)
 	doc = parse_str(sample, sizeof(sample) - 1);
 	assert_int_equal(verify_root(doc, K.p256->pub, NULL, &d), EIDGW_E_SAML_SIG_MISSING);
 	xmlFreeDoc(doc);
+
+	/* Only ID/Id are ID attributes: signing by another attribute is refused. */
+	doc = parse_str(sample, sizeof(sample) - 1);
+	st = xmlDocGetRootElement(doc);
+	xmlSetProp(st, (const xmlChar *)"AssertionID", (const xmlChar *)"_other");
+	eidgw_diag_clear(&d);
+	assert_int_equal(saml_sig_sign_enveloped(doc, st, "AssertionID", NULL, K.p256,
+	    EIDGW_SIG_ECDSA_SHA256, &d), EIDGW_E_SAML_SIG_REFERENCE);
+	assert_null(saml_xml_child(st, SAML_NS_DSIG, "Signature", NULL));	/* nothing left behind */
+	xmlFreeDoc(doc);
 }
 
 /* The generic verifier: same-document references only, one XPath filter only. */
