@@ -276,12 +276,13 @@ saml_xml_text(const xmlNode *node, bool trim)
 	return s;
 }
 
-/* The value of an un-namespaced ID-like attribute ("ID", "Id") of elem, or NULL. */
+/* Whether elem has an un-namespaced ID-like attribute ("ID", "Id") equal to id. */
 static bool
 has_id_value(const xmlNode *elem, const char *id)
 {
 	const xmlAttr *a;
-	const xmlNode *t;
+	xmlChar *v;
+	bool eq;
 
 	for (a = elem->properties; a != NULL; a = a->next) {
 		if (a->ns != NULL)
@@ -289,12 +290,14 @@ has_id_value(const xmlNode *elem, const char *id)
 		if (strcmp((const char *)a->name, "ID") != 0 &&
 		    strcmp((const char *)a->name, "Id") != 0)
 			continue;
-		/* Attribute values are a single text child after a parse without NOENT
-		 * when no entity is used; anything else is not an ID we match. */
-		t = a->children;
-		if (t == NULL || t->next != NULL || t->type != XML_TEXT_NODE || t->content == NULL)
-			continue;
-		if (strcmp((const char *)t->content, id) == 0)
+		/*
+		 * The whole value, however the tree holds it, so that no second
+		 * copy of an ID can hide from the count (fail closed).
+		 */
+		v = xmlNodeListGetString(elem->doc, a->children, 1);
+		eq = v != NULL && strcmp((const char *)v, id) == 0;
+		xmlFree(v);
+		if (eq)
 			return true;
 	}
 	return false;
