@@ -123,8 +123,8 @@ gw_config_errors_free(struct gw_config_errors *errs)
  * that checks running after a whole mapping was read still name the line.
  * Reset for every file.
  */
-void
-cfg_line_set(struct cfg_ctx *x, const void *field, int line)
+static void
+line_record(struct cfg_ctx *x, const void *field, int line, bool section)
 {
 	struct cfg_line *v;
 
@@ -140,28 +140,56 @@ cfg_line_set(struct cfg_ctx *x, const void *field, int line)
 	}
 	x->lines[x->n_lines].field = field;
 	x->lines[x->n_lines].line = line;
+	x->lines[x->n_lines].section = section;
 	x->n_lines++;
+}
+
+static int
+line_find(const struct cfg_ctx *x, const void *field, int fallback, bool section)
+{
+	size_t i;
+
+	/* The newest record wins (a value set twice, through a default and a key). */
+	for (i = x->n_lines; i > 0; i--)
+		if (x->lines[i - 1].field == field && x->lines[i - 1].section == section)
+			return x->lines[i - 1].line;
+	return fallback;
+}
+
+void
+cfg_line_set(struct cfg_ctx *x, const void *field, int line)
+{
+	line_record(x, field, line, false);
 }
 
 int
 cfg_line(const struct cfg_ctx *x, const void *field, int fallback)
 {
-	size_t i;
-
-	/*
-	 * The newest record wins: a section and its first field share an
-	 * address, and the field is recorded after the section.
-	 */
-	for (i = x->n_lines; i > 0; i--)
-		if (x->lines[i - 1].field == field)
-			return x->lines[i - 1].line;
-	return fallback;
+	return line_find(x, field, fallback, false);
 }
 
 bool
 cfg_seen(const struct cfg_ctx *x, const void *field)
 {
-	return cfg_line(x, field, -1) != -1;
+	return line_find(x, field, -1, false) != -1;
+}
+
+void
+cfg_section_line_set(struct cfg_ctx *x, const void *section, int line)
+{
+	line_record(x, section, line, true);
+}
+
+int
+cfg_section_line(const struct cfg_ctx *x, const void *section, int fallback)
+{
+	return line_find(x, section, fallback, true);
+}
+
+bool
+cfg_section_seen(const struct cfg_ctx *x, const void *section)
+{
+	return line_find(x, section, -1, true) != -1;
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -683,6 +711,8 @@ set_scalar(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, v
 				eidgw_free_secret_str(str);
 			else
 				free(str);
+			/* Seen, though refused: checks of presence must not pile on. */
+			cfg_line_set(x, f, line);
 			return;
 		}
 		if (d->flags & DF_SECRET)
@@ -945,7 +975,7 @@ parse_value(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, 
 			cfg_section_defaults(x, d->sub, (char *)base + d->off);
 			break;
 		}
-		cfg_line_set(x, (char *)base + d->off, line);
+		cfg_section_line_set(x, (char *)base + d->off, line);
 		parse_section(x, d->sub, n, (char *)base + d->off, line);
 		break;
 	case D_OBJLIST:

@@ -48,6 +48,7 @@ struct cfg_enum {
 struct cfg_line {
 	const void *field;
 	int line;
+	bool section;		/* the line of a nested mapping, not of a value */
 };
 
 struct cfg_ctx {
@@ -121,6 +122,13 @@ void cfg_err_at(struct cfg_ctx *x, const char *file, int line, enum eidgw_err co
 void cfg_line_set(struct cfg_ctx *x, const void *field, int line);
 int cfg_line(const struct cfg_ctx *x, const void *field, int fallback);
 bool cfg_seen(const struct cfg_ctx *x, const void *field);
+/*
+ * Sections are recorded apart: a section and its first field share an
+ * address.  cfg_section_line: the line of the key that opened it.
+ */
+void cfg_section_line_set(struct cfg_ctx *x, const void *section, int line);
+int cfg_section_line(const struct cfg_ctx *x, const void *section, int fallback);
+bool cfg_section_seen(const struct cfg_ctx *x, const void *section);
 
 char *cfg_path_join(const char *dir, const char *name);
 char *cfg_path_join_n(const char *dir, const char *name, size_t len);

@@ -735,7 +735,7 @@ static const struct cfg_directive server_d[] = {
 	{ .name = "listen", .type = D_CUSTOM, OFF(struct gw_server_conf, listen_host),
 	  .flags = DF_RESTART, .def = "127.0.0.1:8080", .parse = parse_listen,
 	  .release = release_listen, .type_doc = "address:port",
-	  .doc = "Address and port to listen on: `IPv4:port` or `[IPv6]:port`, an IP literal (no host names)." },
+	  .doc = "Address and port to listen on: `IPv4:port` or `[IPv6]:port`, an IP literal (no host names). Port 0 takes any free port (tests; the server logs the one it got)." },
 	{ .name = "public_url", .type = D_STR, OFF(struct gw_server_conf, public_url),
 	  .flags = DF_REQUIRED | DF_RESTART, .check = check_public_url,
 	  .doc = "The issuer and the base of every published URL: `https://host[:port]` with no path, query or fragment (one trailing `/` is dropped); `http` only for 127.0.0.1, [::1] or localhost." },
@@ -886,10 +886,10 @@ static const struct cfg_directive store_d[] = {
 	  .doc = "LMDB map size in bytes (the most the store can hold)." },
 	{ .name = "redis_url", .type = D_STR, OFF(struct gw_store_conf, redis_url),
 	  .flags = DF_RESTART | DF_SECRET, .check = check_redis_url,
-	  .doc = "`redis://[[user]:password@]host[:port][/db]` or `rediss://...` (TLS); required for `redis`. May hold a password: wiped on free, never echoed in errors." },
+	  .doc = "`redis://[[user]:password@]host[:port][/db]` (port 6379 and db 0 by default; host a name, IPv4 or `[IPv6]`; user and password percent-encoded, sent with `AUTH`, `user` needs Redis 6 ACLs); required for `redis`. May hold a password: wiped on free, never echoed in errors. `rediss://` (TLS) passes the loader but the store refuses it at start: this build's hiredis 0.14 has no TLS. Needs Redis >= 6.2 (`GETDEL`)." },
 	{ .name = "redis_timeout_ms", .type = D_UINT, OFF(struct gw_store_conf, redis_timeout_ms),
 	  .def = "500", RANGE(10, 60000),
-	  .doc = "Connect and command timeout; when it passes the request fails closed." },
+	  .doc = "Connect and command timeout; when it passes the request fails closed. Read when the store opens, so a new value takes effect only at restart. Host name lookup is not bounded by it." },
 	{ .name = "key_prefix", .type = D_STR, OFF(struct gw_store_conf, key_prefix),
 	  .flags = DF_RESTART, .def = "eidgw:",
 	  .doc = "Prefix of every store key (several gateways can share one Redis)." },
@@ -1113,13 +1113,14 @@ static const struct cfg_directive country_saml_d[] = {
 	  .doc = "Local metadata file; give this or `metadata_url`." },
 	{ .name = "metadata_signing_cert", .type = D_PATH,
 	  OFF(struct gw_country_saml_conf, metadata_signing_cert), .type_doc = "path",
-	  .doc = "PEM certificate that must have signed the metadata; required with `metadata_url`, optional with `metadata_file`." },
+	  .doc = "PEM certificate that must have signed the metadata; required with `metadata_url`. The loader accepts a `metadata_file` without it, but the country then stays unavailable (logged as `country.unavailable`): eidgw trusts IdP keys only from metadata whose signature it verified." },
 	{ .name = "metadata_cache_file", .type = D_PATH,
 	  OFF(struct gw_country_saml_conf, metadata_cache_file), .type_doc = "path",
-	  .doc = "Where the last good metadata is kept (used when the source is down); unset: no disk cache." },
+	  .doc = "Where the last good verified metadata from `metadata_url` is kept; snapshots read it from there, so it serves while the source is down. Required with `metadata_url`. Written atomically, only after the new document verified." },
 	{ .name = "metadata_refresh_s", .type = D_UINT,
 	  OFF(struct gw_country_saml_conf, metadata_refresh_s), .def = "3600",
-	  RANGE(60, 604800), .doc = "Refresh interval of `metadata_url` (cacheDuration may shorten it)." },
+	  RANGE(60, 604800),
+	  .doc = "Refresh interval of `metadata_url` (after a failed fetch: at most 300 s). `SIGHUP` also re-fetches at once." },
 	{ .name = "idp_entity_id", .type = D_STR, OFF(struct gw_country_saml_conf, idp_entity_id),
 	  .check = check_uri, .def_doc = "the entityID of the metadata",
 	  .doc = "Expected Issuer of Responses." },
@@ -1333,7 +1334,7 @@ jws_alg_fits(const char *alg, const struct eidgw_key *k)
 static void
 keys_check(struct cfg_ctx *x, struct gw_config *c, int line)
 {
-	int sl = cfg_line(x, &c->saml_signing, line);
+	int sl = cfg_section_line(x, &c->saml_signing, line);
 	size_t i, j;
 
 	load_keypair(x, &c->saml_signing, "keys.saml_signing", sl);
@@ -1632,7 +1633,7 @@ static void
 country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 {
 	struct gw_country_saml_conf *s = &c->saml;
-	int sl = cfg_line(x, &c->saml, line);
+	int sl = cfg_section_line(x, &c->saml, line);
 	FILE *f;
 
 	if (s->nameid_format != NULL && !eidgw_starts_with(s->nameid_format, "urn:")) {
@@ -1646,12 +1647,12 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 		s->nameid_format = urn;
 	}
 	if (c->connector == NULL || strcmp(c->connector, "eidas-saml") != 0) {
-		if (cfg_seen(x, &c->saml))
+		if (cfg_section_seen(x, &c->saml))
 			cfg_err(x, sl, EIDGW_E_CONFIG_VALUE,
 			    "country.saml applies only to connector eidas-saml (use plugin_settings)");
 		return;
 	}
-	if (!cfg_seen(x, &c->saml)) {
+	if (!cfg_section_seen(x, &c->saml)) {
 		cfg_err(x, line, EIDGW_E_CONFIG_MISSING,
 		    "missing required key 'country.saml' (connector eidas-saml)");
 		return;
@@ -1659,12 +1660,15 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 	if (s->metadata_url != NULL && s->metadata_file != NULL)
 		cfg_err(x, cfg_line(x, &s->metadata_file, sl), EIDGW_E_CONFIG_VALUE,
 		    "country.saml: give metadata_url or metadata_file, not both");
-	else if (s->metadata_url == NULL && s->metadata_file == NULL)
+	else if (!cfg_seen(x, &s->metadata_url) && !cfg_seen(x, &s->metadata_file))
 		cfg_err(x, sl, EIDGW_E_CONFIG_MISSING,
 		    "country.saml: metadata_url or metadata_file is required");
 	if (s->metadata_url != NULL && s->metadata_signing_cert == NULL)
 		cfg_err(x, cfg_line(x, &s->metadata_url, sl), EIDGW_E_CONFIG_MISSING,
 		    "country.saml.metadata_signing_cert is required with metadata_url");
+	if (s->metadata_url != NULL && s->metadata_cache_file == NULL)
+		cfg_err(x, cfg_line(x, &s->metadata_url, sl), EIDGW_E_CONFIG_MISSING,
+		    "country.saml.metadata_cache_file is required with metadata_url");
 	if (s->signature_alg != NULL && eidgw_starts_with(s->signature_alg, "rsa-sha") &&
 	    !s->allow_rsa_pkcs1)
 		cfg_err(x, cfg_line(x, &s->signature_alg, sl), EIDGW_E_CONFIG_VALUE,

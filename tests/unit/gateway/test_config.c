@@ -375,6 +375,85 @@ test_secret_file_mode(void **state)
 	tdir_free(&t);
 }
 
+/* Country rules: disabled countries need no files; the saml section's companions. */
+static void
+test_country_rules(void **state)
+{
+	static const struct {
+		const char *yaml;
+		int line;
+		enum eidgw_err code;
+	} v[] = {
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  metadata_url: \"https://x.example/md\"\n"
+		  "  metadata_cache_file: c.xml\n", 6, EIDGW_E_CONFIG_MISSING },
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  metadata_url: \"https://x.example/md\"\n"
+		  "  metadata_signing_cert: s.crt\n", 6, EIDGW_E_CONFIG_MISSING },
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  metadata_file: m.xml\n  metadata_url: \"https://x.example/md\"\n"
+		  "  metadata_signing_cert: s.crt\n  metadata_cache_file: c.xml\n", 6,
+		  EIDGW_E_CONFIG_VALUE },
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  binding: redirect\n", 5, EIDGW_E_CONFIG_MISSING },
+		{ "country: BE\nname: B\nmax_loa: high\n", 1, EIDGW_E_CONFIG_MISSING },
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  metadata_url: \"http://x.example/md\"\n", 6, EIDGW_E_CONFIG_VALUE },
+		{ "country: BE\nname: B\nmax_loa: high\nenabled: false\nsaml:\n"
+		  "  metadata_file: m.xml\n  signature_alg: rsa-sha256\n", 7,
+		  EIDGW_E_CONFIG_VALUE },
+		{ "country: BE\nname: B\nmax_loa: medium\n", 3, EIDGW_E_CONFIG_VALUE },
+		{ "country: be\nname: B\nmax_loa: low\n", 1, EIDGW_E_CONFIG_VALUE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "saml:\n  metadata_file: m.xml\n", 6, EIDGW_E_CONFIG_VALUE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "plugin_settings: [1]\n", 6, EIDGW_E_CONFIG_TYPE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "plugin_settings:\n  a: {b: 1, b: 2}\n", 7, EIDGW_E_CONFIG_DUPLICATE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\n", 1,
+		  EIDGW_E_CONFIG_MISSING },
+	};
+	struct gw_config_errors errs;
+	struct gw_config *c = NULL;
+	char be[4096];
+	struct tdir t;
+	size_t i, j;
+	bool found;
+
+	(void)state;
+	tdir_make(&t, EIDGW_TEST_DATA "/config/valid", NULL);
+	assert_true(snprintf(be, sizeof(be), "%s/countries/BE.yaml", t.conf) < (int)sizeof(be));
+	for (i = 0; i < EIDGW_ARRAY_LEN(v); i++) {
+		assert_int_equal(tl_write_file(be, v[i].yaml, strlen(v[i].yaml)), 0);
+		if (gw_config_load(t.gw, &c, &errs) != EIDGW_E_CONFIG)
+			fail_msg("country case %zu loads", i);
+		found = false;
+		for (j = 0; j < errs.n; j++)
+			if (errs.v[j].line == v[i].line && errs.v[j].code == v[i].code &&
+			    strcmp(errs.v[j].file, be) == 0)
+				found = true;
+		if (!found) {
+			gw_config_errors_print(&errs, stderr);
+			fail_msg("country case %zu: want an error at line %d with code %d", i,
+			    v[i].line, v[i].code);
+		}
+		gw_config_errors_free(&errs);
+	}
+	/* A disabled plugin country with settings loads; they are kept as YAML text. */
+	assert_int_equal(tl_write_file(be, "country: BE\nname: B\nmax_loa: low\n"
+	    "connector: my-plugin\nenabled: false\nplugin_settings:\n  a: 1\n  b: [x, y]\n",
+	    105), 0);
+	if (gw_config_load(t.gw, &c, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		fail_msg("a disabled plugin country does not load");
+	}
+	assert_non_null(strstr(gw_config_country(c, "BE")->plugin_settings_yaml, "a: 1"));
+	assert_true(gw_config_country(c, "BE")->saml.require_encryption);	/* defaults */
+	gw_config_unref(c);
+	gw_config_errors_free(&errs);
+	tdir_free(&t);
+}
+
 /* Three problems in one file: all three are reported, in file order. */
 static void
 test_all_errors_collected(void **state)
@@ -442,6 +521,9 @@ test_inline_rules(void **state)
 		  EIDGW_E_CONFIG_TYPE },
 		{ "server:\n  listen: \"localhost:80\"\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  listen: \"[::1]:99999\"\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  listen: \"::1:80\"\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  listen: \"127.0.0.1:\"\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  listen: \"127.0.0.1:8o\"\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  public_url: \"http://user@127.0.0.1\"\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  public_url: \"http://127.0.0.1?x\"\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  threads: -1\n", 2, EIDGW_E_CONFIG_TYPE },
@@ -537,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_invalid_fixtures),
 		cmocka_unit_test(test_all_errors_collected),
 		cmocka_unit_test(test_secret_file_mode),
+		cmocka_unit_test(test_country_rules),
 		cmocka_unit_test(test_missing_config_file),
 		cmocka_unit_test(test_inline_rules),
 		cmocka_unit_test(test_known_keys),
