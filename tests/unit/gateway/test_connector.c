@@ -497,6 +497,36 @@ test_bad_abi_refused(void **state)
 	assert_false(still_loaded(tl_path(G.plugdir, "bad-abi.so")));
 }
 
+/* The other faults of the tables (bad-abi's EIDGW_TEST_BAD_ABI modes). */
+static void
+test_bad_tables_refused(void **state)
+{
+	static const struct {
+		const char *mode;
+		enum eidgw_err rc;
+		const char *reason;
+	} cases[] = {
+		{ "size", EIDGW_E_PLUGIN_ABI, "operations table of 24 bytes, ABI 1.0 needs at least" },
+		{ "noinit", EIDGW_E_PLUGIN_ABI, "lacks init" },
+		{ "fail", EIDGW_E_PLUGIN_LOAD, "entry point failed: error" },
+		/* a later minor with a larger table passes the ABI checks (its init refuses) */
+		{ "minor", EIDGW_E_PLUGIN_INIT, "init failed: bad config" },
+	};
+	struct eidgw_diag d = { 0 };
+	struct gw_connector *c = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < EIDGW_ARRAY_LEN(cases); i++) {
+		assert_int_equal(setenv("EIDGW_TEST_BAD_ABI", cases[i].mode, 1), 0);
+		assert_int_equal(load("bad-abi", "DE", NULL, NULL, &c, &d), cases[i].rc);
+		assert_null(c);
+		assert_non_null(strstr(d.reason, cases[i].reason));
+		assert_false(still_loaded(tl_path(G.plugdir, "bad-abi.so")));
+	}
+	assert_int_equal(unsetenv("EIDGW_TEST_BAD_ABI"), 0);
+}
+
 static void
 test_unsafe_files_refused(void **state)
 {
@@ -921,6 +951,7 @@ main(void)
 		cmocka_unit_test(test_auto_refusals),
 		cmocka_unit_test(test_auto_bad_settings),
 		cmocka_unit_test(test_bad_abi_refused),
+		cmocka_unit_test(test_bad_tables_refused),
 		cmocka_unit_test(test_unsafe_files_refused),
 		cmocka_unit_test(test_missing_and_bad_names),
 		cmocka_unit_test(test_host_services),
