@@ -8,6 +8,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -441,6 +443,66 @@ test_auto_bad_settings(void **state)
 	assert_int_equal(load("test-auto", "DE", NULL, NULL, &c, &d), EIDGW_E_PLUGIN_INIT);
 	/* Rolled back: nothing of the plugin stays mapped. */
 	assert_false(still_loaded(tl_path(G.plugdir, "test-auto.so")));
+}
+
+/* Two threads race to redeem the same tickets: each ticket succeeds exactly once. */
+#define RACE_TICKETS 200
+
+struct race {
+	struct gw_connector *c;
+	char tickets[RACE_TICKETS][64];
+	atomic_int wins[RACE_TICKETS];
+	atomic_int errors;
+};
+
+static void *
+race_thread(void *arg)
+{
+	struct race *r = arg;
+	const char *names[] = { "state", "ticket" }, *values[2];
+	struct eidgw_identity id;
+	size_t i;
+	int st;
+
+	for (i = 0; i < RACE_TICKETS; i++) {
+		values[0] = STATE_1;
+		values[1] = r->tickets[i];
+		st = finish(r->c, names, values, 2, NULL, EIDGW_CX_LOA_LOW, 1, &id);
+		if (st == EIDGW_CX_OK)
+			atomic_fetch_add(&r->wins[i], 1);
+		else if (st != EIDGW_CX_REJECTED)
+			atomic_fetch_add(&r->errors, 1);
+		identity_free(&id);
+	}
+	return NULL;
+}
+
+static void
+test_auto_concurrent_single_use(void **state)
+{
+	struct eidgw_diag d = { 0 };
+	struct eidgw_login_start o;
+	struct race *r = calloc(1, sizeof(*r));
+	pthread_t t[4];
+	size_t i;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(load("test-auto", "DE", TA_SETTINGS, NULL, &r->c, &d), EIDGW_OK);
+	for (i = 0; i < RACE_TICKETS; i++) {
+		assert_int_equal(start(r->c, STATE_1, EIDGW_CX_LOA_LOW, &o), EIDGW_CX_OK);
+		assert_true(query_param(o.url, "ticket", r->tickets[i], sizeof(r->tickets[i])));
+		start_free(&o);
+	}
+	for (i = 0; i < EIDGW_ARRAY_LEN(t); i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread, r), 0);
+	for (i = 0; i < EIDGW_ARRAY_LEN(t); i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(atomic_load(&r->errors), 0);
+	for (i = 0; i < RACE_TICKETS; i++)
+		assert_int_equal(atomic_load(&r->wins[i]), 1);
+	gw_connector_free(r->c);
+	free(r);
 }
 
 /* ---- loader refusals ------------------------------------------------------ */
@@ -950,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_auto_roundtrip),
 		cmocka_unit_test(test_auto_refusals),
 		cmocka_unit_test(test_auto_bad_settings),
+		cmocka_unit_test(test_auto_concurrent_single_use),
 		cmocka_unit_test(test_bad_abi_refused),
 		cmocka_unit_test(test_bad_tables_refused),
 		cmocka_unit_test(test_unsafe_files_refused),
