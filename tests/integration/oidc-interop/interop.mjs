@@ -79,8 +79,16 @@ async function basicLogin(extra = {}) {
   return { verifier, params, back };
 }
 
-function expectOAuthError(e, code, what) {
-  const got = e && (e.error || (e.cause && e.cause.error));
+// The OAuth error of what openid-client threw: an error response body, or a
+// WWW-Authenticate challenge (401 invalid_client with HTTP Basic, RFC 6749 5.2).
+// A challenge without an error parameter (Basic realm=...) leaves the error
+// in the JSON body of the response.
+async function expectOAuthError(e, code, what) {
+  const challenge = e && Array.isArray(e.cause) ? e.cause.find((c) => c && c.parameters && c.parameters.error) : null;
+  let got = e && (e.error || (challenge && challenge.parameters.error) || (e.cause && e.cause.error));
+  if (!got && e && e.response) {
+    try { got = (await e.response.clone().json()).error; } catch { /* no JSON body */ }
+  }
   if (got !== code) throw new Error(`${what}: want error ${code}, got ${got ?? ''} (${e && e.message})`);
 }
 
@@ -246,7 +254,7 @@ await check('wrong PKCE verifier: token exchange refused (invalid_grant)', async
       pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: params.state, expectedNonce: params.nonce,
     });
   } catch (e) {
-    return expectOAuthError(e, 'invalid_grant', 'wrong verifier');
+    return await expectOAuthError(e, 'invalid_grant', 'wrong verifier');
   }
   throw new Error('tokens issued for a wrong verifier');
 });
@@ -263,7 +271,7 @@ await check('code reuse: second exchange refused, and the first access token is 
     await client.authorizationCodeGrant(basicCfg, back, checks);
     reused = true;
   } catch (e) {
-    expectOAuthError(e, 'invalid_grant', 'second exchange');
+    await expectOAuthError(e, 'invalid_grant', 'second exchange');
   }
   assert(!reused, 'second exchange of the same code issued tokens');
   const r = await rawFetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${first.access_token}` } });
@@ -278,7 +286,9 @@ await check('wrong client secret: token exchange refused (invalid_client), the c
   try {
     await client.authorizationCodeGrant(wrong, back, { pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce });
   } catch (e) {
-    return expectOAuthError(e, 'invalid_client', 'wrong secret');
+    await expectOAuthError(e, 'invalid_client', 'wrong secret');
+    if (e.status !== undefined) assertEq(e.status, 401, 'status of the refusal');
+    return;
   }
   throw new Error('tokens issued with a wrong client secret');
 });
@@ -360,7 +370,7 @@ if (CODE_TTL_S > 0) {
     try {
       await client.authorizationCodeGrant(basicCfg, back, { pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce });
     } catch (e) {
-      return expectOAuthError(e, 'invalid_grant', 'expired code');
+      return await expectOAuthError(e, 'invalid_grant', 'expired code');
     }
     throw new Error('tokens issued for an expired code');
   });

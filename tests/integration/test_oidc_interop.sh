@@ -10,12 +10,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
-. "$here/lib.sh"
-if [ -d "$src/tests/integration/oidc-interop" ]; then
-  jsdir=$src/tests/integration/oidc-interop
-else
-  jsdir=$here/../integration/oidc-interop
-fi
+. "$here/../e2e/lib.sh"
+jsdir=$here/oidc-interop
 
 tmp=$(mktemp -d /tmp/eidgw-oidc-interop-XXXXXX)
 cleanup() { e2e_cleanup; rm -rf "$tmp"; }
@@ -45,7 +41,10 @@ max_loa: high
 plugin_settings:
   i_understand_this_is_for_tests: true
   person_identifier: "LU/BE/interop-0001"
-  loa: "$acr"
+  family_name: "Interop"
+  given_name: "Tess"
+  birth_date: "1970-01-01"
+  loa: high
 EOF
 sed -i -e "s|^\(  code_ttl_s: \).*|\1$code_ttl|" "$tmp/conf/gateway.yaml"
 printf '\nplugins_dir: %s\n' "$pdir" >> "$tmp/conf/gateway.yaml"
@@ -68,7 +67,8 @@ ISSUER=$issuer CERTS=$tmp/certs/dev SECRET=$secret COUNTRY=LU EXPECT_ACR=$acr CO
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then
-  echo "--- eidgw log (last 40 lines) ---" >&2
+  echo "--- eidgw log (last 40 lines; all of it in $bindir/oidc-interop-eidgw.log) ---" >&2
   tail -n 40 "$tmp/eidgw.log" >&2
+  cp "$tmp/eidgw.log" "$bindir/oidc-interop-eidgw.log" 2>/dev/null || true
 fi
 exit $rc
