@@ -6,7 +6,10 @@
  */
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -757,6 +760,113 @@ test_host_services(void **state)
 	gw_connector_host_free(NULL);
 }
 
+/* A one-shot HTTP server on 127.0.0.1: answers one request with a canned reply. */
+struct canned {
+	int fd;
+	uint16_t port;
+	const char *reply;
+	pthread_t thread;
+};
+
+static void *
+canned_serve(void *arg)
+{
+	struct canned *k = arg;
+	char req[4096];
+	size_t got = 0;
+	ssize_t n;
+	int c = accept(k->fd, NULL, NULL);
+
+	if (c < 0)
+		return NULL;
+	while (got < sizeof(req) - 1 && (n = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
+		got += (size_t)n;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	(void)send(c, k->reply, strlen(k->reply), MSG_NOSIGNAL);
+	(void)close(c);
+	return NULL;
+}
+
+static void
+canned_start(struct canned *k, const char *reply)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	k->reply = reply;
+	k->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(k->fd >= 0);
+	assert_int_equal(bind(k->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(k->fd, 1), 0);
+	assert_int_equal(getsockname(k->fd, (struct sockaddr *)&a, &al), 0);
+	k->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&k->thread, NULL, canned_serve, k), 0);
+}
+
+static void
+canned_stop(struct canned *k)
+{
+	(void)shutdown(k->fd, SHUT_RDWR);
+	(void)pthread_join(k->thread, NULL);
+	(void)close(k->fd);
+}
+
+static int
+fetch(const struct eidgw_host_api *h, const char *reply, size_t max, char **body, size_t *len)
+{
+	struct canned k;
+	char url[64];
+	int st;
+
+	canned_start(&k, reply);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/doc", (unsigned int)k.port);
+	st = h->http_get(h->host, url, max, body, len);
+	canned_stop(&k);
+	return st;
+}
+
+static void
+test_host_http_get(void **state)
+{
+	static char big[4096];
+	struct eidgw_host_api h;
+	char *body = NULL;
+	size_t len = 0;
+	void *ctx = NULL;
+
+	(void)state;
+	assert_int_equal(gw_connector_host_init(&G.app, G.cfg, "unit", "BE", &h, &ctx), EIDGW_OK);
+	assert_int_equal(fetch(&h, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n"
+	    "\r\nhello", 1024, &body, &len), EIDGW_CX_OK);
+	assert_int_equal(len, 5);
+	assert_string_equal(body, "hello");
+	h.free(h.host, body);
+	body = NULL;
+	/* over the cap, announced and not announced */
+	assert_int_equal(fetch(&h, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n"
+	    "\r\nhello", 4, &body, &len), EIDGW_CX_REJECTED);
+	assert_null(body);
+	memset(big, 'x', sizeof(big) - 1);
+	memcpy(big, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", 38);
+	assert_int_equal(fetch(&h, big, 1000, &body, &len), EIDGW_CX_REJECTED);
+	assert_null(body);
+	/* a redirect is not followed from plain http, and not a success */
+	assert_int_equal(fetch(&h, "HTTP/1.1 302 Found\r\nLocation: http://example.com/\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", 1024, &body, &len),
+	    EIDGW_CX_UNAVAILABLE);
+	assert_null(body);
+	assert_int_equal(fetch(&h, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close"
+	    "\r\n\r\n", 1024, &body, &len), EIDGW_CX_UNAVAILABLE);
+	assert_null(body);
+	gw_connector_host_free(ctx);
+}
+
 /* ---- example-national --------------------------------------------------- */
 
 /* An answer as NatID would build it: the fields, then the MAC over them. */
@@ -1018,6 +1128,7 @@ main(void)
 		cmocka_unit_test(test_unsafe_files_refused),
 		cmocka_unit_test(test_missing_and_bad_names),
 		cmocka_unit_test(test_host_services),
+		cmocka_unit_test(test_host_http_get),
 		cmocka_unit_test(test_national_roundtrip),
 		cmocka_unit_test(test_national_bad_settings),
 	};
