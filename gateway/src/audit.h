@@ -118,7 +118,10 @@ enum eidgw_err gw_audit_checkpoint(struct gw_audit *a, struct eidgw_diag *d) EID
  */
 enum eidgw_err gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d) EIDGW_MUST_USE;
 
-/* Writes a final checkpoint, syncs, stops the timer and frees; NULL is fine. */
+/*
+ * Writes a final checkpoint, syncs, stops the timer and frees; NULL is fine.
+ * No other call on the handle may be running or start after it.
+ */
 enum eidgw_err gw_audit_close(struct gw_audit *a, struct eidgw_diag *d);
 
 /* out = lowercase hex HMAC-SHA-256(hmac key, value); NUL-terminated. */

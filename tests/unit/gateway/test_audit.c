@@ -6,9 +6,10 @@
  *
  * The binary also has a helper mode for the CLI tests in
  * tests/integration/test_audit_cli.sh:
- *   gateway_test_audit --write-log DIR KEY.pem N [EVERY [ROTATE_AT [noclose]]]
+ *   gateway_test_audit --write-log DIR KEY.pem N [EVERY [ROTATE_AT [noclose,ack]]]
  * appends N realistic records (rotating once after ROTATE_AT if > 0) and
- * closes the log (or exits without closing with "noclose").
+ * closes the log (or exits without closing with "noclose"); with "ack" it
+ * prints "acked I" once record I (counting from 0) is durable.
  */
 #include "testlib.h"
 
@@ -637,7 +638,7 @@ write_log(int argc, char **argv)
 	struct gw_audit *a = NULL;
 	char txn[32];
 	long n, every = 16, rot = 0, i;
-	bool noclose = false;
+	bool noclose = false, ack = false;
 
 	if (argc < 5)
 		return 2;
@@ -646,7 +647,8 @@ write_log(int argc, char **argv)
 		every = strtol(argv[5], NULL, 10);
 	if (argc > 6)
 		rot = strtol(argv[6], NULL, 10);
-	noclose = argc > 7 && strcmp(argv[7], "noclose") == 0;
+	noclose = argc > 7 && strstr(argv[7], "noclose") != NULL;
+	ack = argc > 7 && strstr(argv[7], "ack") != NULL;
 	if (eidgw_key_load_pem(argv[3], NULL, 2048, &k, &d) != EIDGW_OK ||
 	    gw_audit_open(argv[2], k, hmac_key, sizeof(hmac_key), (unsigned int)every, 0, &a, &d) != EIDGW_OK) {
 		fprintf(stderr, "write-log: %s\n", d.reason);
@@ -665,6 +667,11 @@ write_log(int argc, char **argv)
 		    f, EIDGW_ARRAY_LEN(f), &d) != EIDGW_OK) {
 			fprintf(stderr, "write-log: %s\n", d.reason);
 			return 1;
+		}
+		if (ack) {
+			/* The record is durable: this is where a response would be sent. */
+			printf("acked %ld\n", i);
+			fflush(stdout);
 		}
 		if (rot > 0 && i + 1 == rot && gw_audit_rotate(a, &d) != EIDGW_OK) {
 			fprintf(stderr, "write-log: %s\n", d.reason);
