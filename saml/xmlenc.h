@@ -63,7 +63,11 @@ enum eidgw_err saml_decrypt_with_key(const xmlNode *enc, const unsigned char *ce
 /*
  * Decrypts an EncryptedAssertion in place: the plaintext is parsed with the
  * hardened rules in the namespace context of enc's parent and replaces enc;
- * *assertion gets the new saml:Assertion element (owned by doc).
+ * *assertion gets the new saml:Assertion element (owned by doc).  The
+ * plaintext must be exactly one saml:Assertion (whitespace, comments and PIs
+ * beside it are tolerated), nest no deeper than SAML_XML_MAX_DEPTH in its new
+ * place and use no undeclared prefix.  On failure doc is left unchanged.
+ * enc must be a saml:EncryptedAssertion (it may be the document element).
  */
 enum eidgw_err saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc,
     const struct eidgw_key *const *keys, size_t nkeys,
