@@ -54,16 +54,16 @@ async function shot(name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function scenario(name, fn) {
+async function scenario(tag, name, fn) {
   await ctx.clearCookies();
   try {
-    await fn(name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
+    await fn(tag);
     results.passed++;
     console.log(`ok   - ${name}`);
   } catch (e) {
     results.failed++;
     console.log(`FAIL - ${name}: ${String(e && e.message || e).split('\n').slice(0, 4).join(' | ')} (at ${page.url()})`);
-    try { await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`); } catch { /* best effort */ }
+    try { await shot(`${tag}-FAILED`); } catch { /* best effort */ }
   }
 }
 
@@ -119,7 +119,7 @@ async function claim(table, name) {
   return (await cell.count()) ? (await cell.first().textContent()) : null;
 }
 
-await scenario('login: service -> selector (LU) -> pysaml2 IdP -> eidgw -> service shows the ID token claims with acr high', async (tag) => {
+await scenario('login', 'login: service -> selector (LU) -> pysaml2 IdP -> eidgw -> service shows the ID token claims with acr high', async (tag) => {
   await startAtService(tag, 'high');
   await chooseCountry(tag);
   await atIdP(tag, { citizen: 'eleni', loa: 'high' });
@@ -143,7 +143,7 @@ await scenario('login: service -> selector (LU) -> pysaml2 IdP -> eidgw -> servi
   console.log(`#    family_name#und-Grek: ${grek === null ? '(absent)' : grek}`);
 });
 
-await scenario('second login with the default LoA (substantial) and a Latin-only citizen gives acr substantial', async (tag) => {
+await scenario('login-substantial', 'second login with the default LoA (substantial) and a Latin-only citizen gives acr substantial', async (tag) => {
   await startAtService(tag, '');
   if (page.url().startsWith(EIDGW)) await chooseCountry(tag);
   await atIdP(tag, { citizen: 'anna', loa: 'substantial' });
@@ -152,7 +152,7 @@ await scenario('second login with the default LoA (substantial) and a Latin-only
   assert((await page.textContent('#acr')) === LOA.substantial, `acr substantial, got ${await page.textContent('#acr')}`);
 });
 
-await scenario('cancel at the IdP: the service receives access_denied', async (tag) => {
+await scenario('cancel', 'cancel at the IdP: the service receives access_denied', async (tag) => {
   await startAtService(tag, '');
   if (page.url().startsWith(EIDGW)) await chooseCountry(tag);
   await atIdP(tag, { cancel: true });
@@ -162,7 +162,7 @@ await scenario('cancel at the IdP: the service receives access_denied', async (t
   assert(code === 'access_denied', `error is access_denied, got ${code}`);
 });
 
-await scenario('LoA below the request (high requested, substantial asserted): an error at the service, no login', async (tag) => {
+await scenario('loa-too-low', 'LoA below the request (high requested, substantial asserted): an error at the service, no login', async (tag) => {
   await startAtService(tag, 'high');
   if (page.url().startsWith(EIDGW)) await chooseCountry(tag);
   await atIdP(tag, { citizen: 'jean', loa: 'substantial' });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole login in a real browser: headless Chromium (Debian's chromium,
 # driven by playwright-core) through the demo service, eidgw's country
-# selector, the pysaml2 demo IdP and back (tests/e2e/login.mjs).
+# selector, the pysaml2 demo IdP and back (tests/e2e/login.mjs): a login
+# with acr high, one with the default LoA, Cancel -> access_denied, and a
+# LoA below the request -> an error at the service.
 #
 # Starts eidgw, the demo IdP and the demo service on free loopback ports
 # from a throwaway copy of conf/ (LU points at the demo IdP; encryption
@@ -11,9 +13,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
-. "$here/lib.sh"
-e2edir=$src/tests/e2e
-[ -d "$e2edir" ] || e2edir=$here/../e2e
+. "$here/../e2e/lib.sh"
+e2edir=$(cd "$here/../e2e" && pwd)
 
 tmp=$(mktemp -d /tmp/eidgw-e2e-XXXXXX)
 artifacts=$bindir/e2e-artifacts
