@@ -24,11 +24,13 @@
  * backoff period, by one caller; the others fail at once instead of each
  * waiting for a connect timeout.  Loss and recovery are logged once per
  * transition; logs never carry keys or values (keys may hold codes).
+ *
+ * The process must ignore SIGPIPE (the daemon does): hiredis 0.14 writes
+ * with write(2), so a write to a connection the server has closed would
+ * otherwise kill it.
  */
 #include "store.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
