@@ -830,6 +830,50 @@ cfg_scalar(struct cfg_ctx *x, const char *path, const struct cfg_directive *d,
 static void parse_section(struct cfg_ctx *x, const struct cfg_section *s, struct fy_node *map,
     void *base, int line);
 
+/* Edit distance (insert, delete, substitute, swap), capped at 3: enough for typos. */
+static size_t
+edit_distance(const char *a, size_t al, const char *b)
+{
+	size_t bl = strlen(b), i, j, d[33][33], v;
+
+	if (al > 32 || bl > 32)
+		return 3;
+	for (i = 0; i <= al; i++)
+		d[i][0] = i;
+	for (j = 0; j <= bl; j++)
+		d[0][j] = j;
+	for (i = 1; i <= al; i++)
+		for (j = 1; j <= bl; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[al][bl] < 3 ? d[al][bl] : 3;
+}
+
+/* The known key closest to an unknown one, when it is a likely typo. */
+static const char *
+suggest(const struct cfg_section *s, const char *key, size_t klen)
+{
+	const char *best = NULL;
+	size_t i, dist, bestd = 3;
+
+	for (i = 0; i < s->n; i++) {
+		dist = edit_distance(key, klen, s->d[i].name);
+		if (dist < bestd && dist < klen) {
+			bestd = dist;
+			best = s->d[i].name;
+		}
+	}
+	return best;
+}
+
 static void
 free_strlist(char **v, size_t n)
 {
@@ -1080,8 +1124,12 @@ parse_section(struct cfg_ctx *x, const struct cfg_section *s, struct fy_node *ma
 			if (strlen(s->d[i].name) == klen && memcmp(s->d[i].name, key, klen) == 0)
 				break;
 		if (i == s->n) {
-			cfg_err(x, kline, EIDGW_E_CONFIG_UNKNOWN_KEY, "unknown key '%s%.*s'", path,
-			    (int)(klen > 60 ? 60 : klen), key);
+			const char *hint = suggest(s, key, klen);
+
+			cfg_err(x, kline, EIDGW_E_CONFIG_UNKNOWN_KEY, "unknown key '%s%.*s'%s%s%s%s",
+			    path, (int)(klen > 60 ? 60 : klen), key,
+			    hint != NULL ? " (did you mean '" : "", hint != NULL ? path : "",
+			    hint != NULL ? hint : "", hint != NULL ? "'?)" : "");
 			continue;
 		}
 		if (seen[i]) {

@@ -312,6 +312,8 @@ test_invalid_fixtures(void **state)
 			fail_msg("%s: got %s:%d code %d, expected %s:%d code %d", b->name,
 			    errs.v[0].file, errs.v[0].line, errs.v[0].code, want, b->line,
 			    b->code);
+		if (strcmp(b->name, "unknown_key") == 0)
+			assert_non_null(strstr(errs.v[0].reason, "did you mean 'server.listen'?"));
 		gw_config_errors_free(&errs);
 		tdir_free(&t);
 	}
