@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ struct gw_audit {
 	bool timer_started;
 	bool closing;
 
+	int lock_fd;				/* flock'd audit.lock: one writer per directory */
 	int fd;
 	unsigned int seq;
 	char file[GW_AUDIT_FILE_MAX];
@@ -582,6 +584,7 @@ static void *
 timer_main(void *arg)
 {
 	struct gw_audit *a = arg;
+	struct eidgw_diag d = { 0 };
 	struct timespec until;
 
 	pthread_mutex_lock(&a->mu);
@@ -593,8 +596,10 @@ timer_main(void *arg)
 			continue;
 		if (eidgw_mono_ns() - a->cp_mono_ns < (uint64_t)a->cp_interval_s * 1000000000ull)
 			continue;
-		if (checkpoint_locked(a, NULL) == EIDGW_OK)
-			(void)wait_durable_locked(a, a->written);
+		eidgw_diag_clear(&d);
+		if (checkpoint_locked(a, &d) != EIDGW_OK || wait_durable_locked(a, a->written) != EIDGW_OK)
+			gw_log(LOG_ERR, NULL, "audit.checkpoint_failed", "timed checkpoint: %s",
+			    d.reason[0] != '\0' ? d.reason : "sync failed");
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
@@ -607,6 +612,8 @@ audit_free(struct gw_audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);	/* releases the flock */
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->sync_cv);
 	pthread_cond_destroy(&a->timer_cv);
@@ -843,6 +850,7 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	a = calloc(1, sizeof(*a));
 	EIDGW_CHECK(a != NULL, d, EIDGW_E_NOMEM, "audit: out of memory");
 	a->fd = -1;
+	a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->sync_cv, NULL);
 	pthread_condattr_init(&ca);
@@ -864,10 +872,18 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	EIDGW_CHECK(rc == EIDGW_OK, d, rc, "audit: signing key must be Ed25519, EC P-256 or RSA >= 2048");
 	EIDGW_TRY(gw_audit_key_id(signing_key->pub, a->key_id));
 	EIDGW_TRY(mkdir_p(dir, d));
+	/* Two writers on one directory would interleave two trees: refuse the second. */
+	a->lock_fd = open(path_of(a, "audit.lock", path, sizeof(path)),
+	    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	EIDGW_CHECK(a->lock_fd >= 0, d, EIDGW_E_AUDIT_IO, "audit: cannot open %s: %s", path,
+	    strerror(errno));
+	EIDGW_CHECK(flock(a->lock_fd, LOCK_EX | LOCK_NB) == 0, d, EIDGW_E_AUDIT_BUSY,
+	    "audit: the audit log in %s is in use by another process (lock %s held)", dir, path);
 	EIDGW_TRY(latest_seq(dir, &seq, d));
 
 	pthread_mutex_lock(&a->mu);
 	gw_audit_vstate_init(&vs, signing_key->pub);
+	vs.skip_unknown_keys = true;	/* checkpoints by an earlier audit key stay readable */
 	if (seq == 0) {
 		rc = new_file_locked(a, 1, NULL, d);
 		goto locked_done;
@@ -886,6 +902,7 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	if (!vs.any) {
 		/* Not even the file_start survived: start this file again from the previous one. */
 		gw_audit_vstate_init(&vs, signing_key->pub);
+		vs.skip_unknown_keys = true;
 		if (seq > 1) {
 			struct replay pr;
 

@@ -56,8 +56,13 @@ enum gw_audit_line_kind {
 };
 
 /* Verifier state over a sequence of lines, across files. */
+#define GW_AUDIT_MAX_KEYS 8
+
 struct gw_audit_vstate {
-	EVP_PKEY *pub;			/* borrowed; NULL: signatures not checked */
+	EVP_PKEY *pubs[GW_AUDIT_MAX_KEYS];	/* borrowed; none: signatures not checked */
+	char kids[GW_AUDIT_MAX_KEYS][GW_AUDIT_KEY_ID_LEN + 1];
+	size_t npubs;
+	bool skip_unknown_keys;		/* writer: a checkpoint by an earlier key is not checked */
 	struct gw_merkle_frontier fr;
 	gw_hash chain;			/* SHA-256 of the previous line */
 	bool any;			/* a file_start has been seen */
@@ -78,6 +83,12 @@ struct gw_audit_vstate {
 };
 
 void gw_audit_vstate_init(struct gw_audit_vstate *vs, EVP_PKEY *pub);
+/*
+ * Adds a further verification key (after a key change, checkpoints of one
+ * log are signed by several keys; each is checked with the key its key_id
+ * names).  Fails when the table is full or the key cannot be used.
+ */
+enum eidgw_err gw_audit_vstate_add_key(struct gw_audit_vstate *vs, EVP_PKEY *pub) EIDGW_MUST_USE;
 /* Starts a new file; base is its base name (the continuity check uses it). */
 void gw_audit_vstate_begin_file(struct gw_audit_vstate *vs, const char *base);
 /*

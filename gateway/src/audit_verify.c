@@ -155,7 +155,7 @@ gw_audit_cp_check(json_t *cp, EVP_PKEY *pub, uint64_t *size, gw_hash root, struc
 	    "the verification key is not Ed25519, P-256 or RSA >= 2048");
 	EIDGW_TRY(gw_audit_key_id(pub, want_kid));
 	EIDGW_CHECK(strcmp(kid, want_kid) == 0, d, EIDGW_E_AUDIT_SIGNATURE,
-	    "checkpoint (size %llu): signed by key %s, but the verification key is %s",
+	    "checkpoint (size %llu): signed by key %s, which is not a verification key given (%s...)",
 	    (unsigned long long)*size, kid, want_kid);
 	EIDGW_CHECK(strcmp(algname, want_alg) == 0, d, EIDGW_E_AUDIT_SIGNATURE,
 	    "checkpoint (size %llu): algorithm %s does not fit the key (%s)",
@@ -179,8 +179,39 @@ void
 gw_audit_vstate_init(struct gw_audit_vstate *vs, EVP_PKEY *pub)
 {
 	memset(vs, 0, sizeof(*vs));
-	vs->pub = pub;
 	gw_merkle_frontier_init(&vs->fr);
+	if (pub != NULL && gw_audit_vstate_add_key(vs, pub) != EIDGW_OK) {
+		/* No key id: every checkpoint check then fails on this key, never silently passes. */
+		vs->pubs[0] = pub;
+		vs->kids[0][0] = '\0';
+		vs->npubs = 1;
+	}
+}
+
+enum eidgw_err
+gw_audit_vstate_add_key(struct gw_audit_vstate *vs, EVP_PKEY *pub)
+{
+	enum eidgw_err rc;
+
+	if (vs->npubs >= GW_AUDIT_MAX_KEYS || pub == NULL)
+		return EIDGW_E_TOO_LARGE;
+	if ((rc = gw_audit_key_id(pub, vs->kids[vs->npubs])) != EIDGW_OK)
+		return rc;
+	vs->pubs[vs->npubs++] = pub;
+	return EIDGW_OK;
+}
+
+/* The key a checkpoint names; NULL when none of ours (cp_check then says which). */
+static EVP_PKEY *
+pick_key(const struct gw_audit_vstate *vs, json_t *cp)
+{
+	const char *kid = json_string_value(json_object_get(cp, "key_id"));
+	size_t i;
+
+	for (i = 0; kid != NULL && i < vs->npubs; i++)
+		if (strcmp(kid, vs->kids[i]) == 0)
+			return vs->pubs[i];
+	return vs->npubs > 0 ? vs->pubs[0] : NULL;
 }
 
 void
@@ -350,7 +381,18 @@ gw_audit_vstate_feed(struct gw_audit_vstate *vs, const char *line, size_t len, j
 		    "line %llu (line %llu was altered, or lines were removed or inserted before this one)",
 		    (unsigned long long)idx - 1, (unsigned long long)vs->line - 1,
 		    (unsigned long long)vs->line - 1);
-		EIDGW_TRY(gw_audit_cp_check(j, vs->pub, &cpsize, cproot, d));
+		{
+			EVP_PKEY *pk = pick_key(vs, j);
+			const char *kid = json_string_value(json_object_get(j, "key_id"));
+			size_t k;
+			bool known = false;
+
+			for (k = 0; kid != NULL && k < vs->npubs; k++)
+				known = known || strcmp(kid, vs->kids[k]) == 0;
+			if (!known && vs->skip_unknown_keys)
+				pk = NULL;
+			EIDGW_TRY(gw_audit_cp_check(j, pk, &cpsize, cproot, d));
+		}
 		EIDGW_CHECK(cpsize == fr.size, d, EIDGW_E_AUDIT_CORRUPT,
 		    "checkpoint (size %llu): %llu records precede it (records removed or inserted)",
 		    (unsigned long long)cpsize, (unsigned long long)fr.size);

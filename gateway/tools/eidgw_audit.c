@@ -2,7 +2,7 @@
  * eidgw_audit.c - eidgw-audit: verify, inspect and prove the audit log
  * (docs/audit.md).  Needs only the log files and the public key.
  *
- *   eidgw-audit verify [--key PUB.pem] [--strict] FILE...
+ *   eidgw-audit verify [--key PUB.pem]... [--strict] FILE...   (one --key per signing key used)
  *   eidgw-audit show [--from TIME] [--to TIME] [--client ID] [--country CC]
  *                    [--event NAME] FILE...
  *   eidgw-audit prove [--key PUB.pem] --record N --checkpoint SIZE|last FILE...
@@ -43,7 +43,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: eidgw-audit verify [--key PUB.pem] [--strict] FILE...\n"
+	    "usage: eidgw-audit verify [--key PUB.pem]... [--strict] FILE...\n"
 	    "       eidgw-audit show [--from TIME] [--to TIME] [--client ID] [--country CC]\n"
 	    "                        [--event NAME] FILE...\n"
 	    "       eidgw-audit prove [--key PUB.pem] --record N --checkpoint SIZE|last FILE...\n"
@@ -181,30 +181,35 @@ cmd_verify(int argc, char **argv)
 	};
 	struct gw_audit_vstate vs;
 	struct walk_result res;
-	EVP_PKEY *pub = NULL;
-	char kid[GW_AUDIT_KEY_ID_LEN + 1] = "", root[2 * GW_MERKLE_HASH_LEN + 1];
-	const char *keyfile = NULL;
+	EVP_PKEY *pubs[GW_AUDIT_MAX_KEYS] = { NULL }, *pub = NULL;
+	char root[2 * GW_MERKLE_HASH_LEN + 1];
 	uint64_t base, tail;
+	size_t npubs = 0, i;
 	bool strict = false;
-	int c, status;
+	int c, status = EXIT_USAGE;
 
+	gw_audit_vstate_init(&vs, NULL);
 	while ((c = getopt_long(argc, argv, "k:s", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': keyfile = optarg; break;
+		case 'k':
+			if (npubs >= GW_AUDIT_MAX_KEYS || (pubs[npubs] = load_pub(optarg)) == NULL ||
+			    gw_audit_vstate_add_key(&vs, pubs[npubs]) != EIDGW_OK) {
+				fprintf(stderr, "eidgw-audit: key %s not usable (at most %d keys)\n",
+				    optarg, GW_AUDIT_MAX_KEYS);
+				npubs += pubs[npubs] != NULL;
+				goto out;
+			}
+			npubs++;
+			break;
 		case 's': strict = true; break;
-		default: usage(stderr); return EXIT_USAGE;
+		default: usage(stderr); goto out;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		goto out;
 	}
-	if (keyfile != NULL && ((pub = load_pub(keyfile)) == NULL ||
-	    gw_audit_key_id(pub, kid) != EIDGW_OK)) {
-		EVP_PKEY_free(pub);
-		return EXIT_USAGE;
-	}
-	gw_audit_vstate_init(&vs, pub);
+	pub = pubs[0];
 	status = walk(argv + optind, argc - optind, &vs, NULL, NULL, &res);
 	if (status == EXIT_TAMPERED)
 		printf("TAMPERED: verification stopped at the place above\n");
@@ -221,8 +226,12 @@ cmd_verify(int argc, char **argv)
 		    (unsigned long long)base);
 	if (pub == NULL)
 		printf("WARNING: no --key given: checkpoint signatures were NOT checked\n");
-	else
-		printf("signatures: every checkpoint verified with key %s\n", kid);
+	else {
+		printf("signatures: every checkpoint verified with key");
+		for (i = 0; i < vs.npubs; i++)
+			printf("%s %s", i == 0 ? "" : ",", vs.kids[i]);
+		printf("\n");
+	}
 	if (vs.have_cp) {
 		gw_audit_hex32(root, vs.cp_root);
 		printf("last checkpoint: size %llu root %s at %s\n", (unsigned long long)vs.cp_size,
@@ -243,7 +252,8 @@ cmd_verify(int argc, char **argv)
 	}
 	printf("OK: intact\n");
 out:
-	EVP_PKEY_free(pub);
+	for (i = 0; i < npubs; i++)
+		EVP_PKEY_free(pubs[i]);
 	return status;
 }
 

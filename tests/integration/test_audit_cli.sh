@@ -287,4 +287,11 @@ run 0 o17b "$cli" verify --strict --key ed.pub $klog
 grep -q "UNCONFIRMED" o17b && fail "restart did not seal the log"
 pass "SIGKILL after $nack acknowledged records (last acked $last present); restart continues: $(grep files: o17b)"
 
+# 18. A key change continues the same log; verify takes one --key per key.
+"$writer" --write-log keychange "$tmp/ed.key" 5 4 >/dev/null 2>&1 || fail "writer (key 1)"
+"$writer" --write-log keychange "$tmp/ec.key" 5 4 >/dev/null 2>&1 || fail "writer (key 2)"
+run 1 o18 "$cli" verify --key ec.pub keychange/audit-000001.log
+run 0 o18b "$cli" verify --key ed.pub --key ec.pub keychange/audit-000001.log
+pass "key change: one key: $(head -1 o18 | cut -c1-90)...; both keys: $(grep signatures: o18b)"
+
 echo "all $n_ok audit CLI checks passed"

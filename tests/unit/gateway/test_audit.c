@@ -628,6 +628,59 @@ test_interval_checkpoint(void **state)
 	eidgw_key_free(k);
 }
 
+/* One writer per directory; a new audit key continues the same log. */
+static void
+test_lock_and_key_change(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k1 = new_key("ED25519"), *k2 = new_key("EC");
+	struct gw_audit *a = NULL, *b = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k1, hmac_key, 32, 3, 0, &a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_open(dir, k1, hmac_key, 32, 3, 0, &b, &d), EIDGW_E_AUDIT_BUSY);
+	assert_null(b);
+	append_login(a, 1);
+	append_login(a, 2);
+	append_login(a, 3);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_open(dir, k2, hmac_key, 32, 3, 0, &a, &d), EIDGW_OK);
+	append_login(a, 4);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	/* Only the new key: the old checkpoints are reported. */
+	assert_int_equal(verify_files(dir, names, 1, k2->pub, &vs, why, sizeof(why)),
+	    EIDGW_E_AUDIT_SIGNATURE);
+	assert_non_null(strstr(why, "which is not a verification key given"));
+	/* Both keys: intact. */
+	gw_audit_vstate_init(&vs, k1->pub);
+	{
+		struct eidgw_diag d2 = { 0 };
+		char *buf = malloc(GW_AUDIT_MAX_LINE + 1);
+		size_t len;
+		FILE *f = fopen(tl_path(dir, names[0]), "rb");
+
+		assert_non_null(buf);
+		assert_non_null(f);
+		assert_int_equal(gw_audit_vstate_add_key(&vs, k2->pub), EIDGW_OK);
+		gw_audit_vstate_begin_file(&vs, names[0]);
+		while (gw_audit_read_line(f, buf, &len) == 1) {
+			vs.line++;
+			if (gw_audit_vstate_feed(&vs, buf, len, NULL, &d2) != EIDGW_OK)
+				fail_msg("%s", d2.reason);
+		}
+		fclose(f);
+		free(buf);
+		assert_int_equal(vs.n_checkpoints, 3);
+	}
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k1);
+	eidgw_key_free(k2);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -702,6 +755,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_interval_checkpoint),
+		cmocka_unit_test(test_lock_and_key_change),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
