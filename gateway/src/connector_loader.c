@@ -5,7 +5,8 @@
  * Order of checks, each refusal naming the plugin and the reason:
  *   1. the name is a plain file name (no '/', no "..") of bounded length;
  *   2. the directory and the file are owned by root or by our effective
- *      user and are writable by nobody else; the file is a regular file
+ *      user and are writable by nobody else, and so is every directory
+ *      above (sticky ones like /tmp excepted); the file is a regular file
  *      reached without a symlink (opened with O_NOFOLLOW, checked with
  *      fstat, and the path must still name that inode after dlopen);
  *   3. dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is resolved now, none
@@ -96,6 +97,46 @@ out:
 	return rc;
 }
 
+/*
+ * Every directory above plugins_dir (after resolving links): whoever can
+ * rename entries in one of them can swap the plugins directory.  A sticky
+ * world-writable directory such as /tmp is fine: others cannot rename what
+ * they do not own.
+ */
+static enum eidgw_err
+check_parents(const char *name, const char *dir, struct eidgw_diag *d)
+{
+	struct stat st;
+	enum eidgw_err rc = EIDGW_OK;
+	char *real = NULL, *slash;
+
+	if ((real = realpath(dir, NULL)) == NULL)
+		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: plugins_dir %s: %s", name, dir,
+		    strerror(errno));
+	while ((slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
+			slash[1] = '\0';	/* the root itself is the last one */
+		else
+			*slash = '\0';
+		if (stat(real, &st) != 0)
+			EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: %s: %s", name, real,
+			    strerror(errno));
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			EIDGW_FAIL(d, EIDGW_E_PLUGIN_UNSAFE,
+			    "plugin %s: parent directory %s is owned by uid %u, not by root or the "
+			    "gateway's user", name, real, (unsigned int)st.st_uid);
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0)
+			EIDGW_FAIL(d, EIDGW_E_PLUGIN_UNSAFE,
+			    "plugin %s: parent directory %s is writable by others (no sticky bit)",
+			    name, real);
+		if (slash == real)
+			break;
+	}
+out:
+	free(real);
+	return rc;
+}
+
 /* Step 2: the directory, then the file itself (opened without following links). */
 static enum eidgw_err
 check_files(const char *name, const char *dir, const char *path, struct stat *fst,
@@ -112,6 +153,7 @@ check_files(const char *name, const char *dir, const char *path, struct stat *fs
 		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: plugins_dir %s is not a directory",
 		    name, dir);
 	EIDGW_TRY(mode_ok(name, "directory", dir, &dst, d));
+	EIDGW_TRY(check_parents(name, dir, d));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ELOOP)
 			EIDGW_FAIL(d, EIDGW_E_PLUGIN_UNSAFE, "plugin %s: %s is a symbolic link",

@@ -642,6 +642,19 @@ test_unsafe_files_refused(void **state)
 	assert_non_null(strstr(d.reason, "directory"));
 	assert_non_null(strstr(d.reason, "is world-writable"));
 	assert_null(c);
+	/* a parent directory others can write to (no sticky bit), then with the sticky bit */
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_int_equal(mkdir(tl_path(sub, "p"), 0755), 0);
+	assert_int_equal(copy_file(built("test-auto"), tl_path(tl_path(sub, "p"), "test-auto.so"),
+	    0755), 0);
+	assert_int_equal(load("test-auto", "DE", TA_SETTINGS, tl_path(sub, "p"), &c, &d),
+	    EIDGW_E_PLUGIN_UNSAFE);
+	assert_non_null(strstr(d.reason, "parent directory"));
+	assert_non_null(strstr(d.reason, "writable by others"));
+	assert_null(c);
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_int_equal(load("test-auto", "DE", TA_SETTINGS, tl_path(sub, "p"), &c, &d), EIDGW_OK);
+	gw_connector_free(c);
 	free(sub);
 }
 
