@@ -467,6 +467,18 @@ ni_init(const struct eidgw_host_api *host, const struct eidgw_connector_init *in
 		ni_destroy(st);
 		return rc;
 	}
+	/* A signature algorithm that does not fit the gateway's key fails now, not per login. */
+	{
+		unsigned char sig[NI_SIG_MAX];
+		size_t siglen = 0;
+
+		if (host->sign(host->host, st->sig_alg, "natid-probe", 11, sig, sizeof(sig),
+		    &siglen) != EIDGW_CX_OK) {
+			ni_destroy(st);
+			return ni_bad(host, "request_signature_alg does not fit the gateway's "
+			    "signing key", NULL);
+		}
+	}
 	*state = st;
 	return EIDGW_CX_OK;
 }

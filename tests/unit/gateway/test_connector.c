@@ -1114,6 +1114,9 @@ test_national_bad_settings(void **state)
 		/* unknown algorithm */
 		"login_url: https://login.natid.example/\nclient_id: x\nanswer_key: "
 		NATID_KEY_B64 "\ndestination: NL\nrequest_signature_alg: hmac-md5\n",
+		/* an RSA scheme for the test PKI's EC signing key: found at init */
+		"login_url: https://login.natid.example/\nclient_id: x\nanswer_key: "
+		NATID_KEY_B64 "\ndestination: NL\nrequest_signature_alg: rsa-pss-sha256\n",
 	};
 	struct eidgw_diag d = { 0 };
 	struct gw_connector *c = NULL;
