@@ -27,7 +27,8 @@ enum eidgw_err eidgw_buf_append(struct eidgw_buf *b, const void *p, size_t n) EI
 enum eidgw_err eidgw_buf_puts(struct eidgw_buf *b, const char *s) EIDGW_MUST_USE;
 enum eidgw_err eidgw_buf_printf(struct eidgw_buf *b, const char *fmt, ...)
     EIDGW_PRINTF(2, 3) EIDGW_MUST_USE;
-enum eidgw_err eidgw_buf_vprintf(struct eidgw_buf *b, const char *fmt, va_list ap) EIDGW_MUST_USE;
+enum eidgw_err eidgw_buf_vprintf(struct eidgw_buf *b, const char *fmt, va_list ap)
+    EIDGW_PRINTF(2, 0) EIDGW_MUST_USE;
 /* Appends s with JSON string escaping (no surrounding quotes). */
 enum eidgw_err eidgw_buf_json_escape(struct eidgw_buf *b, const char *s) EIDGW_MUST_USE;
 /* Appends s with HTML escaping of & < > " ' */

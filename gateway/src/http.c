@@ -550,6 +550,9 @@ open_listener(const char *host, uint16_t port, struct eidgw_diag *d)
 	return fd;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) EIDGW_PRINTF(2, 0);
+
+/* libmicrohttpd's own messages (its format strings) into our log. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -21,7 +21,7 @@ char *tl_read_file(const char *path, size_t *lenp);
 char *tl_read_data(const char *relpath, size_t *lenp);
 /* Writes len bytes to path; returns 0 or -1. */
 int tl_write_file(const char *path, const char *data, size_t len);
-/* Makes a fresh temporary directory; the path is static storage per call site copy. */
+/* Makes a fresh temporary directory; returns its path (free() it), or NULL. */
 char *tl_mkdtemp(void);
 /* Removes a directory tree (rm -rf without forking). */
 void tl_rmtree(const char *path);
