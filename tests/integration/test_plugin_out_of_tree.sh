@@ -38,4 +38,11 @@ done
 undefined_eidgw=$(nm -D --undefined-only "$tmp/example-national.so" | grep -E ' (eidgw|gw|saml|oidc)_' || true)
 [ -z "$undefined_eidgw" ] || fail "refers to gateway symbols: $undefined_eidgw"
 
+# Every symbol resolves at load time (ctypes opens with RTLD_NOW), in a process
+# that has nothing of eidgw in it.
+if command -v python3 >/dev/null; then
+	python3 -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1]).eidgw_connector_entry' \
+		"$tmp/example-national.so" || fail "does not load on its own"
+fi
+
 echo "ok: example-national built out of tree; exports: $exports; needs: $needed"
