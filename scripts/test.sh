@@ -22,6 +22,9 @@ scripts/build.sh build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 600
 
+echo "== build (clang, -Werror): a second compiler's warnings"
+CC=clang scripts/build.sh build-clang
+
 if [ "$sanitize" = 1 ]; then
   echo "== build (ASan + UBSan)"
   scripts/build.sh build-asan -DEIDGW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
