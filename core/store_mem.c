@@ -17,6 +17,8 @@
 
 #define MEM_STRIPES 64
 #define MEM_BUCKETS_PER_STRIPE 1024
+/* Keys longer than this are EIDGW_E_INVAL, as in the LMDB and Redis stores. */
+#define MEM_KEY_MAX 400
 
 struct mem_entry {
 	struct mem_entry *next;
@@ -88,7 +90,7 @@ mem_put_common(struct eidgw_store *s, const char *key, const void *val, size_t l
 	struct mem_entry *e, **pp;
 	int64_t now = eidgw_now();
 
-	if (ttl_s < 1 || ttl_s > INT32_MAX)
+	if (ttl_s < 1 || ttl_s > INT32_MAX || strnlen(key, MEM_KEY_MAX + 1) > MEM_KEY_MAX)
 		return EIDGW_E_INVAL;
 	if ((e = malloc(sizeof(*e) + len)) == NULL)
 		return EIDGW_E_NOMEM;
@@ -140,6 +142,8 @@ mem_get_common(struct eidgw_store *s, const char *key, struct eidgw_buf *out, bo
 	struct mem_entry **pp, *e;
 	enum eidgw_err rc;
 
+	if (strnlen(key, MEM_KEY_MAX + 1) > MEM_KEY_MAX)
+		return EIDGW_E_INVAL;
 	pthread_mutex_lock(&st->mu);
 	pp = mem_find(st, h, key, eidgw_now());
 	if ((e = *pp) == NULL) {

@@ -46,7 +46,7 @@
 #include "log.h"
 
 #define REDIS_POOL 32
-#define REDIS_KEY_MAX 512	/* prefix + key, bytes */
+#define REDIS_KEY_MAX 401	/* prefix + key + NUL: at most 400 bytes, as in LMDB */
 #define REDIS_HOST_MAX 256
 #define REDIS_DB_MAX 65535
 #define REDIS_BACKOFF_NS (500ull * 1000 * 1000)
