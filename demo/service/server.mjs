@@ -80,6 +80,16 @@ async function oidc() {
   return config;
 }
 
+// What a citizen reads for the usual OIDC errors (the code is shown too).
+const ERROR_TEXT = {
+  access_denied: 'The login was cancelled, or refused by your national eID.',
+  unmet_authentication_requirements: 'Your national eID could not give the level of assurance this service asks for.',
+  login_required: 'You need to log in again.',
+  temporarily_unavailable: 'The login service is temporarily unavailable. Please try again later.',
+  server_error: 'The login service had a problem. Please try again later.',
+  invalid_grant: 'This login can no longer be completed (it was used or has expired). Start again.',
+};
+
 const sessions = new Map(); // sid -> { verifier, state, nonce, acr, at }
 const SESSION_TTL_MS = 15 * 60 * 1000;
 
@@ -203,6 +213,7 @@ async function handle(req, res) {
       log('login.failed', { code, reason: String(e.message || e) });
       return page(res, 400, 'Login failed', `<h1>Login failed</h1><div class="error" role="alert">
 <p>eidgw did not log you in. Error: <strong id="error-code">${esc(code)}</strong></p>
+${ERROR_TEXT[code] ? `<p id="error-text">${esc(ERROR_TEXT[code])}</p>` : ''}
 ${e.error_description ? `<p id="error-description">${esc(e.error_description)}</p>` : ''}
 <p class="detail">${esc(e.message || '')}</p></div>`, nonce);
     }

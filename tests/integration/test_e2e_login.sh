@@ -74,13 +74,33 @@ node "$src/demo/service/server.mjs" --port "$svc" --issuer "$gw_url" \
 E2E_PIDS+=($!)
 wait_http "$svc_url/healthz" 20 "$!" || { cat "$tmp/service.log" >&2; notyet "demo service did not start"; }
 
+# 1. The demo IdP on its own (it refuses what it must; its answers read by
+#    xmlsec1 with the gateway's key), then 2. the browser.
 set +e
+timeout 120 /usr/bin/python3 "$e2edir/idp_selftest.py" "$idp_url" "$gw_url/saml/metadata" "$tmp/certs/dev" \
+  > "$tmp/selftest.out" 2>&1
+rc1=$?
+grep -v ' passed, .* failed$' "$tmp/selftest.out"
 SERVICE=$svc_url EIDGW=$gw_url IDP=$idp_url ARTIFACTS=$artifacts \
-  NODE_PATH=$e2edir/node_modules timeout 300 node "$e2edir/login.mjs"
-rc=$?
+  timeout 300 node "$e2edir/login.mjs" > "$tmp/login.out" 2>&1
+rc2=$?
+grep -v ' passed, .* failed$' "$tmp/login.out"
 set -e
+count() { # FILE FIELD: the passed (1) or failed (2) count of a "N passed, N failed" line, else 0
+  local n
+  n=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$1" | tail -n1 | cut -d' ' -f"$2")
+  echo "${n:-0}"
+}
+p=$(( $(count "$tmp/selftest.out" 1) + $(count "$tmp/login.out" 1) ))
+f=$(( $(count "$tmp/selftest.out" 2) + $(count "$tmp/login.out" 2) ))
+rc=0
+if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
+  rc=1
+  [ "$f" -gt 0 ] || f=1   # a script that died before counting is a failure
+fi
+echo "$p passed, $f failed"
 if [ $rc -ne 0 ]; then
-  for f in eidgw idp service; do echo "--- $f log (last 25 lines) ---" >&2; tail -n 25 "$tmp/$f.log" >&2; done
+  for n in eidgw idp service; do echo "--- $n log (last 25 lines) ---" >&2; tail -n 25 "$tmp/$n.log" >&2; done
 fi
 echo "screenshots and logs: $artifacts"
 exit $rc
