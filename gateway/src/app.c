@@ -89,6 +89,11 @@ check_restart_only(const struct gw_config *a, const struct gw_config *b,
 		what = "store.backend";
 	else if (a->server.max_connections != b->server.max_connections)
 		what = "server.max_connections";
+	else if (a->audit.enabled != b->audit.enabled ||
+	    (a->audit.path != NULL && b->audit.path != NULL && strcmp(a->audit.path, b->audit.path) != 0) ||
+	    (a->audit.signing_key_file != NULL && b->audit.signing_key_file != NULL &&
+	    strcmp(a->audit.signing_key_file, b->audit.signing_key_file) != 0))
+		what = "audit";
 	if (what == NULL)
 		return;
 	v = realloc(errs->v, (errs->n + 1) * sizeof(*v));
@@ -141,6 +146,8 @@ gw_app_destroy(struct gw_app *app)
 		gw_config_unref(app->retired[i].cfg);
 	app->n_retired = 0;
 	gw_config_unref(atomic_exchange(&app->cfg, NULL));
+	gw_config_unref(app->audit_cfg);
+	app->audit_cfg = NULL;
 	eidgw_store_free(app->store);
 	app->store = NULL;
 	free(app->config_path);

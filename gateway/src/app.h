@@ -23,6 +23,7 @@
 #define GW_APP_MAX_RETIRED 16
 
 struct gw_http;
+struct gw_audit;
 
 struct gw_app {
 	_Atomic(struct gw_config *) cfg;
@@ -34,6 +35,8 @@ struct gw_app {
 	char *config_path;
 	struct eidgw_store *store;
 	struct gw_http *http;
+	struct gw_audit *audit;		/* NULL when audit.enabled is false */
+	struct gw_config *audit_cfg;	/* the snapshot whose audit keys the log uses */
 	atomic_int draining;
 	int64_t started_at;
 };

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "audit_events.h"
 #include "claims.h"
 #include "config.h"
 #include "connector.h"
@@ -293,7 +294,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	struct saml_authnrequest_params p;
 	struct saml_authnrequest *ar = NULL;
 	struct eidgw_diag d = { 0 };
-	char *url = NULL;
+	char *url = NULL, msg_hash[65];
 	const char *dest;
 	size_t i, n = 0;
 
@@ -326,6 +327,15 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	}
 	free(t->ref);
 	if ((t->ref = strdup(ar->id)) == NULL || txn_save(req, t) != EIDGW_OK) {
+		saml_authnrequest_free(ar);
+		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
+		return;
+	}
+	gw_sha256_hex(ar->xml, ar->xml_len, msg_hash);
+	if (gw_audit_req(req, GW_AUDIT_AUTHN_REQUEST_SENT, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("country", c->conf->code), GW_AUDIT_STR("request_id", ar->id),
+	    GW_AUDIT_STR("message_sha256", msg_hash), GW_AUDIT_STR("destination", dest) }, 4) !=
+	    EIDGW_OK) {
 		saml_authnrequest_free(ar);
 		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		return;
@@ -475,6 +485,7 @@ start_login(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *r
     const char *code)
 {
 	const struct gw_country_rt *c = gw_runtime_country(rt, code);
+	char txn_hash[65];
 
 	if (c == NULL || c->state == GW_COUNTRY_DISABLED) {
 		fail_to_client(req, resp, rt, t->az, "invalid_request", "unknown country",
@@ -492,6 +503,15 @@ start_login(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *r
 		return;
 	}
 	(void)snprintf(t->country, sizeof(t->country), "%s", code);
+	gw_sha256_hex(t->id, strlen(t->id), txn_hash);
+	txn_hash[16] = '\0';	/* a short handle to follow one login through the log */
+	if (gw_audit_req(req, GW_AUDIT_LOGIN_STARTED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("client", t->az->client_id), GW_AUDIT_STR("country", code),
+	    GW_AUDIT_STR("requested_loa", gw_loa_uri((enum gw_loa)loa_rank_of(t->az))),
+	    GW_AUDIT_STR("txn", txn_hash), GW_AUDIT_STR("req", req->req_id) }, 5) != EIDGW_OK) {
+		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
+		return;
+	}
 	gw_metrics_login(GW_LOGIN_STARTED);
 	gw_logkv(LOG_INFO, req->req_id, "login.started", NULL, "client", t->az->client_id,
 	    "country", code, "loa", gw_loa_uri((enum gw_loa)loa_rank_of(t->az)),
@@ -743,7 +763,7 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	struct gw_claims claims = { 0 };
 	struct eidgw_diag d = { 0 };
 	enum gw_login_outcome outcome;
-	char *saml = NULL, *relay = NULL;
+	char *saml = NULL, *relay = NULL, msg_hash[65];
 	size_t i, nreq = 0, ndec = 0;
 	enum eidgw_err rc;
 	struct txn t;
@@ -792,16 +812,33 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	e.allow_rsa_pkcs1 = c->conf->saml.allow_rsa_pkcs1;
 	e.allow_rsa_oaep_mgf1p = c->conf->saml.allow_rsa_oaep_mgf1p;
 	e.replay_store = req->app->store;
+	gw_sha256_hex(saml, strlen(saml), msg_hash);
 	rc = saml_response_validate(saml, strlen(saml), &e, &r, &d);
 	if (rc != EIDGW_OK) {
 		const char *err = saml_error_to_oauth(rc, &outcome);
+
 
 		gw_logkv(LOG_NOTICE, req->req_id, "saml.response_rejected", d.reason,
 		    "code", eidgw_err_name(rc), "country", t.country,
 		    "status", r.status_code != NULL ? r.status_code : "",
 		    "sub_status", r.status_sub_code != NULL ? r.status_sub_code : "",
 		    (const char *)NULL);
+		if (gw_audit_req(req, GW_AUDIT_RESPONSE_REJECTED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("reason", eidgw_err_name(rc)),
+		    GW_AUDIT_STR("status", r.status_code), GW_AUDIT_STR("sub_status", r.status_sub_code),
+		    GW_AUDIT_STR("request_id", t.ref), GW_AUDIT_STR("message_sha256", msg_hash),
+		    GW_AUDIT_STR("client", t.az->client_id) }, 7) != EIDGW_OK)
+			err = "temporarily_unavailable";
 		fail_to_client(req, resp, rt, t.az, err, NULL, outcome);
+		goto out;
+	}
+	if (gw_audit_req(req, GW_AUDIT_RESPONSE_ACCEPTED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("issuer", r.issuer),
+	    GW_AUDIT_STR("assertion_id", r.assertion_id), GW_AUDIT_STR("loa", r.loa),
+	    GW_AUDIT_STR("request_id", t.ref), GW_AUDIT_STR("message_sha256", msg_hash),
+	    GW_AUDIT_STR("client", t.az->client_id), GW_AUDIT_STR("req", req->req_id),
+	    GW_AUDIT_PII("subject", r.identity.person_identifier) }, 9) != EIDGW_OK) {
+		fail_to_client(req, resp, rt, t.az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		goto out;
 	}
 	gw_logkv(LOG_INFO, req->req_id, "saml.response_accepted", NULL, "country", t.country,
@@ -911,7 +948,21 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 		gw_logkv(LOG_NOTICE, req->req_id, "login.connector_refused",
 		    out.reason != NULL ? out.reason : "", "country", t.country, "error", err,
 		    (const char *)NULL);
+		if (gw_audit_req(req, GW_AUDIT_RESPONSE_REJECTED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("reason", err),
+		    GW_AUDIT_STR("connector", c->plugin->name),
+		    GW_AUDIT_STR("client", t.az->client_id) }, 4) != EIDGW_OK)
+			err = "temporarily_unavailable";
 		fail_to_client(req, resp, rt, t.az, err, NULL, outcome);
+		goto out;
+	}
+	if (gw_audit_req(req, GW_AUDIT_RESPONSE_ACCEPTED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("issuer", out.issuer),
+	    GW_AUDIT_STR("assertion_id", out.assertion_ref), GW_AUDIT_STR("loa", out.loa),
+	    GW_AUDIT_STR("connector", c->plugin->name), GW_AUDIT_STR("client", t.az->client_id),
+	    GW_AUDIT_STR("req", req->req_id),
+	    GW_AUDIT_PII("subject", out.person_identifier) }, 8) != EIDGW_OK) {
+		fail_to_client(req, resp, rt, t.az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		goto out;
 	}
 	memset(&id, 0, sizeof(id));

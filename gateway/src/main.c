@@ -15,7 +15,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "app.h"
+#include "audit.h"
 #include "config.h"
 #include "core/util.h"
 #include "http.h"
@@ -41,6 +45,13 @@ static void
 config_hash_hex(const struct gw_config *cfg, char out[17])
 {
 	eidgw_hex(out, cfg->hash, 8);
+}
+
+/* The whole SHA-256 over the configuration files, for the audit log. */
+static void
+config_hash_full(const struct gw_config *cfg, char out[65])
+{
+	eidgw_hex(out, cfg->hash, sizeof(cfg->hash));
 }
 
 static int
@@ -87,12 +98,41 @@ apply_log_settings(const struct gw_config *cfg)
 	gw_log_set_journald(cfg->log.sink != NULL && strcmp(cfg->log.sink, "journald") == 0);
 }
 
+/* Records an operational event; a failure is logged (the daemon keeps running). */
+static void
+audit_op(struct gw_app *app, enum gw_audit_event ev, const struct gw_audit_field *f, size_t n)
+{
+	struct eidgw_diag d = { 0 };
+
+	if (app->audit != NULL && gw_audit_append(app->audit, ev, f, n, &d) != EIDGW_OK)
+		gw_log_diag(LOG_CRIT, NULL, "audit.append_failed", &d);
+}
+
+/* Which keys are in service: key ids and certificate fingerprints, never key material. */
+static void
+audit_keys_loaded(struct gw_app *app, const struct gw_config *cfg)
+{
+	char kids[512] = "", fp[65] = "";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	size_t i, off = 0;
+
+	for (i = 0; i < cfg->n_oidc_keys && off < sizeof(kids); i++)
+		off += (size_t)snprintf(kids + off, sizeof(kids) - off, "%s%s", i ? "," : "",
+		    cfg->oidc_keys[i].kid);
+	if (cfg->saml_signing.key != NULL && cfg->saml_signing.key->cert != NULL &&
+	    X509_digest(cfg->saml_signing.key->cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+		eidgw_hex(fp, md, 32);
+	audit_op(app, GW_AUDIT_KEYS_LOADED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("oidc_kids", kids), GW_AUDIT_STR("saml_signing_cert_sha256", fp) }, 2);
+}
+
 static void
 do_reload(struct gw_app *app)
 {
 	struct gw_config_errors errs = { 0 };
 	struct gw_config *cfg;
-	char hash[17];
+	char hash[17], full[65];
 
 	gw_log(LOG_NOTICE, NULL, "config.reload", "SIGHUP: reloading %s", app->config_path);
 	if (gw_app_reload(app, &errs) != EIDGW_OK) {
@@ -100,6 +140,12 @@ do_reload(struct gw_app *app)
 		gw_log(LOG_ERR, NULL, "config.reload_refused",
 		    "new configuration refused (%zu problem%s); still serving the previous one",
 		    errs.n, errs.n == 1 ? "" : "s");
+		cfg = gw_app_config(app);
+		config_hash_full(cfg, full);
+		gw_config_unref(cfg);
+		audit_op(app, GW_AUDIT_RELOAD_REFUSED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("config_hash_in_service", full),
+		    GW_AUDIT_INT("problems", (int64_t)errs.n) }, 2);
 		gw_config_errors_free(&errs);
 		return;
 	}
@@ -109,6 +155,10 @@ do_reload(struct gw_app *app)
 	config_hash_hex(cfg, hash);
 	gw_logkv(LOG_NOTICE, NULL, "config.reloaded", "new configuration in service",
 	    "config_hash", hash, (const char *)NULL);
+	config_hash_full(cfg, full);
+	audit_op(app, GW_AUDIT_CONFIG_LOADED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("config_hash", full), GW_AUDIT_STR("trigger", "reload") }, 2);
+	audit_keys_loaded(app, cfg);
 	gw_config_unref(cfg);
 }
 
@@ -117,7 +167,7 @@ static void
 refresh_metadata(struct gw_app *app, bool force)
 {
 	struct gw_config *cfg = gw_app_config(app);
-	bool changed = gw_metadata_refresh(cfg, force);
+	bool changed = gw_metadata_refresh(cfg, force, app->audit);
 
 	gw_config_unref(cfg);
 	if (changed && !force)
@@ -135,7 +185,7 @@ run(const char *path)
 	struct timespec tick = { 1, 0 };
 	sigset_t set;
 	size_t n_routes;
-	char hash[17], port[8];
+	char hash[17], full[65], port[8];
 	int sig, status = 1;
 	bool app_ready = false;
 
@@ -165,13 +215,30 @@ run(const char *path)
 	gw_logkv(LOG_NOTICE, NULL, "startup", "eidgw " EIDGW_VERSION " starting",
 	    "config", path, "config_hash", hash, (const char *)NULL);
 
+	if (cfg->audit.enabled) {
+		if (gw_audit_open(cfg->audit.path, cfg->audit.signing_key, cfg->audit.hmac_key,
+		    cfg->audit.hmac_key_len, cfg->audit.checkpoint_every,
+		    cfg->audit.checkpoint_interval_s, &app.audit, &d) != EIDGW_OK) {
+			gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);
+			fprintf(stderr, "eidgw: audit log %s: %s\n", cfg->audit.path, d.reason);
+			goto out;
+		}
+		/* the log borrows the audit keys of this snapshot: keep it alive */
+		app.audit_cfg = gw_config_ref(cfg);
+		audit_op(&app, GW_AUDIT_START, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("version", EIDGW_VERSION) }, 1);
+		config_hash_full(cfg, full);
+		audit_op(&app, GW_AUDIT_CONFIG_LOADED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("config_hash", full), GW_AUDIT_STR("trigger", "start") }, 2);
+		audit_keys_loaded(&app, cfg);
+	}
 	if (gw_store_open(cfg, &app.store, &d) != EIDGW_OK) {
 		gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);
 		fprintf(stderr, "eidgw: %s\n", d.reason);
 		goto out;
 	}
 	/* Remote IdP metadata first, so the first snapshot can use it. */
-	(void)gw_metadata_refresh(cfg, true);
+	(void)gw_metadata_refresh(cfg, true, app.audit);
 	errs = (struct gw_config_errors){ 0 };
 	if (gw_runtime_attach(&app, cfg, &errs) != EIDGW_OK) {
 		gw_config_errors_print(&errs, stderr);
@@ -221,11 +288,19 @@ run(const char *path)
 	gw_http_stop(app.http, cfg->server.shutdown_grace_s);
 	gw_config_unref(cfg);
 	app.http = NULL;
-	gw_log(LOG_NOTICE, NULL, "shutdown.done", "stopped cleanly");
 	status = 0;
 out:
 	if (app.http != NULL)
 		gw_http_stop(app.http, 0);
+	if (app.audit != NULL) {
+		audit_op(&app, GW_AUDIT_STOP, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("status", status == 0 ? "clean" : "failed") }, 1);
+		if (gw_audit_close(app.audit, &d) != EIDGW_OK)
+			gw_log_diag(LOG_ERR, NULL, "audit.close_failed", &d);
+		app.audit = NULL;
+	}
+	if (status == 0)
+		gw_log(LOG_NOTICE, NULL, "shutdown.done", "stopped cleanly");
 	if (app_ready)
 		gw_app_destroy(&app);
 	return status;

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "audit.h"
 #include "core/buf.h"
 #include "core/util.h"
 #include "log.h"
@@ -139,7 +140,7 @@ same_as_file(const char *path, const char *data, size_t len)
 
 /* One country: true when its cache file now holds a new verified document. */
 static bool
-refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c)
+refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct gw_audit *audit)
 {
 	const struct gw_country_saml_conf *s = &c->saml;
 	struct saml_idp_metadata *md = NULL;
@@ -186,6 +187,20 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c)
 	gw_logkv(LOG_NOTICE, NULL, "metadata.changed", "new verified metadata in the cache",
 	    "country", c->code, "entity", md->entity_id, "signing_keys", nkeys,
 	    (const char *)NULL);
+	if (audit != NULL) {
+		struct eidgw_diag ad = { 0 };
+		unsigned char dg[32];
+		unsigned int dl = 0;
+		char hex[65] = "";
+
+		if (EVP_Digest(doc.data, doc.len, dg, &dl, EVP_sha256(), NULL) == 1 && dl == 32)
+			eidgw_hex(hex, dg, 32);
+		if (gw_audit_append(audit, GW_AUDIT_METADATA_CHANGED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("country", c->code), GW_AUDIT_STR("entity", md->entity_id),
+		    GW_AUDIT_INT("signing_keys", (int64_t)md->nsigning),
+		    GW_AUDIT_STR("metadata_sha256", hex) }, 4, &ad) != EIDGW_OK)
+			gw_log_diag(LOG_CRIT, NULL, "audit.append_failed", &ad);
+	}
 	changed = true;
 out:
 	saml_idp_metadata_free(md);
@@ -194,7 +209,7 @@ out:
 }
 
 bool
-gw_metadata_refresh(const struct gw_config *cfg, bool force)
+gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit)
 {
 	int64_t now = eidgw_now(), *due;
 	bool changed = false;
@@ -210,7 +225,7 @@ gw_metadata_refresh(const struct gw_config *cfg, bool force)
 			continue;
 		if ((due = next_due(c->code)) == NULL || (!force && now < *due))
 			continue;
-		if (refresh_one(cfg, c)) {
+		if (refresh_one(cfg, c, audit)) {
 			changed = true;
 			*due = now + every;
 		} else {

@@ -16,9 +16,10 @@
 
 /*
  * Fetches every enabled eidas-saml country whose metadata_url is due (all
- * of them with force).  Returns true when a cache file changed, so that
+ * of them with force); each change is recorded in audit (may be NULL).  Returns true when a cache file changed, so that
  * the caller reloads the configuration to put it in service.
  */
-bool gw_metadata_refresh(const struct gw_config *cfg, bool force);
+struct gw_audit;
+bool gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
+#include "audit_events.h"
 #include "config.h"
 #include "core/util.h"
 #include "http.h"
@@ -130,16 +132,99 @@ oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const c
 	oidc_response_free(&o);
 }
 
+static char *token_client_id(const struct gw_req *req);
+
+/* POST /oidc/par: a failed client authentication is recorded, like at the token endpoint. */
 static void
 h_par(struct gw_req *req, struct gw_resp *resp)
 {
-	oidc_call(req, resp, oidc_par, "oidc.par");
+	const struct gw_runtime *rt = gw_req_runtime(req, resp);
+	struct oidc_response o = { 0 };
+	struct oidc_request rq;
+	struct eidgw_diag d = { 0 };
+	enum eidgw_err rc, arc = EIDGW_OK;
+	char *client;
+
+	if (rt == NULL)
+		return;
+	gw_oidc_request_from(req, &rq);
+	rc = oidc_par(rt->oidc, &rq, &o, &d);
+	gw_log_refusal(req, "oidc.par", rc, &d);
+	if (rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
+	    rc == EIDGW_E_OIDC_JTI_REPLAY) {
+		client = token_client_id(req);
+		arc = gw_audit_req(req, GW_AUDIT_CLIENT_AUTH_FAILED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("reason", eidgw_err_name(rc)),
+		    GW_AUDIT_STR("endpoint", "par"), GW_AUDIT_STR("req", req->req_id) }, 4);
+		free(client);
+	}
+	if (arc != EIDGW_OK || o.status == 0)
+		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
+	else
+		gw_send_oidc_response(req, resp, &o);
+	oidc_response_free(&o);
 }
 
+/* The client a token request speaks for (Basic, client_id or the assertion's iss is not parsed). */
+static char *
+token_client_id(const struct gw_req *req)
+{
+	struct oidc_params p = { 0 };
+	struct eidgw_diag d = { 0 };
+	char *id = NULL, *secret = NULL;
+	const char *v;
+
+	if (oidc_basic_auth_parse(gw_req_header(req, "Authorization"), &id, &secret) == EIDGW_OK) {
+		eidgw_free_secret_str(secret);
+		return id;
+	}
+	if (oidc_params_parse(req->body.data, req->body.len, &p, &d) == EIDGW_OK &&
+	    (v = oidc_params_get(&p, "client_id")) != NULL)
+		id = strdup(v);
+	oidc_params_free(&p);
+	return id;
+}
+
+/*
+ * POST /oidc/token: tokens reach the client only after their issue is in
+ * the audit log; code reuse and failed client authentication are recorded.
+ */
 static void
 h_token(struct gw_req *req, struct gw_resp *resp)
 {
-	oidc_call(req, resp, oidc_token, "oidc.token");
+	const struct gw_runtime *rt = gw_req_runtime(req, resp);
+	struct oidc_response o = { 0 };
+	struct oidc_request rq;
+	struct eidgw_diag d = { 0 };
+	enum eidgw_err rc, arc = EIDGW_OK;
+	char *client = NULL;
+
+	if (rt == NULL)
+		return;
+	gw_oidc_request_from(req, &rq);
+	rc = oidc_token(rt->oidc, &rq, &o, &d);
+	gw_log_refusal(req, "oidc.token", rc, &d);
+	client = token_client_id(req);
+	if (rc == EIDGW_OK && o.status == 200 && o.body != NULL)
+		arc = gw_audit_tokens(req, client, o.body, o.body_len);
+	else if (rc == EIDGW_E_OIDC_CODE_REUSE)
+		arc = gw_audit_req(req, GW_AUDIT_CODE_REUSE, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("req", req->req_id) }, 2);
+	else if (rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
+	    rc == EIDGW_E_OIDC_JTI_REPLAY)
+		arc = gw_audit_req(req, GW_AUDIT_CLIENT_AUTH_FAILED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("reason", eidgw_err_name(rc)),
+		    GW_AUDIT_STR("req", req->req_id) }, 3);
+	if (arc != EIDGW_OK)
+		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
+	else if (o.status == 0)
+		gw_resp_json_error(resp, eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? 503 : 500,
+		    eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? "temporarily_unavailable" :
+		    "server_error", NULL);
+	else
+		gw_send_oidc_response(req, resp, &o);
+	free(client);
+	oidc_response_free(&o);
 }
 
 static void

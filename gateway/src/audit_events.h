@@ -1,0 +1,26 @@
+/*
+ * audit_events.h - what the request handlers record in the audit log, in
+ * one place: each helper builds the record's fields and appends it durably
+ * before the handler answers.  A failed append makes the handler refuse
+ * the step (fail closed): nothing happens that the log cannot show.
+ * Personal data only ever enters a record as a keyed hash (PII fields).
+ */
+#ifndef EIDGW_GW_AUDIT_EVENTS_H
+#define EIDGW_GW_AUDIT_EVENTS_H
+
+#include <stddef.h>
+
+#include "audit.h"
+#include "core/err.h"
+#include "http.h"
+
+/* Appends ev with fields when the audit log is on; EIDGW_OK when it is off. */
+enum eidgw_err gw_audit_req(const struct gw_req *req, enum gw_audit_event ev,
+    const struct gw_audit_field *f, size_t n) EIDGW_MUST_USE;
+/* Lowercase hex SHA-256 of data (for message and token hashes). */
+void gw_sha256_hex(const void *data, size_t len, char out[65]);
+/* Records a token response of oidc/ (client, sub, scope, token hashes). */
+enum eidgw_err gw_audit_tokens(const struct gw_req *req, const char *client_id,
+    const char *json, size_t len) EIDGW_MUST_USE;
+
+#endif
