@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# bench.sh - the benchmarks of issue 6 (docs/performance.md): builds Release
+# (-O2) into build-bench/, makes keys for each key profile, runs the crypto
+# floor and the in-process stages, the whole login over HTTP on loopback at
+# 1 and 2 eidgw worker threads, resident memory with pending logins (LMDB),
+# and two eidgw nodes on one Redis; prints a table and writes a JSON file.
+#
+#   scripts/bench.sh [--profiles "eidas ec rsa2048"] [--seconds 10] [--concurrency 4]
+#                    [--pending "10000 100000"] [--no-memory] [--no-redis]
+#                    [--out FILE (default build-bench/bench-results.json)] [--quick]
+#
+# Figures, never pass/fail.  Everything listens on 127.0.0.1 only, every
+# run is bounded in time or count, and every process started here is
+# stopped here (by its pid) on exit.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$src/build-bench
+profiles="eidas ec rsa2048"
+seconds=10
+stage_seconds=1
+conc=4
+pending="10000 100000"
+memory=1
+redis=1
+out=$src/build-bench/bench-results.json
+while [ $# -gt 0 ]; do
+  case $1 in
+  --profiles) profiles=$2; shift 2 ;;
+  --seconds) seconds=$2; shift 2 ;;
+  --concurrency) conc=$2; shift 2 ;;
+  --pending) pending=$2; shift 2 ;;
+  --no-memory) memory=0; shift ;;
+  --no-redis) redis=0; shift ;;
+  --out) out=$2; shift 2 ;;
+  --quick) seconds=3; stage_seconds=0.3; pending="2000 10000"; shift ;;
+  *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+for t in cmake jq openssl curl; do
+  command -v $t >/dev/null || { echo "bench.sh: $t is required (scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/eidgw-bench-XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# 1. Build: Release with -O2, tests off (the benchmarks are ordinary targets).
+log "building Release (-O2) in $build"
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DEIDGW_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 --target eidgw bench-stages bench-login >/dev/null
+bin=$build/gateway/eidgw
+stages=$build/bench/bench-stages
+loadgen=$build/bench/bench-login
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# 2. Keys: the profile's algorithms and sizes (file names fixed, bench/bench.h).
+genkey() { # file type
+  case $2 in
+  ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+        -pkeyopt ec_param_enc:named_curve -out "$1" 2>/dev/null ;;
+  ed25519) openssl genpkey -algorithm ED25519 -out "$1" 2>/dev/null ;;
+  rsa*) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:"${2#rsa}" -out "$1" 2>/dev/null ;;
+  esac
+  chmod 0600 "$1"
+}
+selfcert() { openssl req -new -x509 -key "$1.key" -subj "/CN=eidgw bench $2" -days 30 -sha256 \
+  -out "$1.crt" 2>/dev/null; }
+make_keys() { # dir profile
+  local d=$1 idp sps spe oi
+  case $2 in
+  eidas)   idp=rsa3072 sps=ec      spe=rsa3072 oi=ec ;;
+  ec)      idp=ec      sps=ec      spe=ec      oi=ec ;;
+  rsa2048) idp=rsa2048 sps=rsa2048 spe=rsa2048 oi=rsa2048 ;;
+  *) echo "bench.sh: unknown profile $2" >&2; exit 2 ;;
+  esac
+  mkdir -p "$d"
+  genkey "$d/idp.key" $idp; selfcert "$d/idp" idp
+  genkey "$d/md.key" ec; selfcert "$d/md" "idp metadata"
+  genkey "$d/sp-sign.key" $sps; selfcert "$d/sp-sign" "saml signing"
+  genkey "$d/sp-enc.key" $spe; selfcert "$d/sp-enc" "saml encryption"
+  genkey "$d/oidc.key" $oi
+  genkey "$d/audit-signing.key" ed25519
+  openssl rand -base64 32 > "$d/pairwise.key"; chmod 0600 "$d/pairwise.key"
+  openssl rand -base64 32 > "$d/audit-hmac.key"; chmod 0600 "$d/audit-hmac.key"
+}
+
+# 3. A gateway configuration for a profile: one country (LU) whose IdP is the
+# load generator, with its signed metadata; one client (bench).
+make_conf() { # dir keys profile port threads backend [redis_url]
+  local d=$1 k=$2 p=$3 port=$4 th=$5 be=$6 ru=${7:-} alg sig minrsa=3072 pkcs=false store
+  case $p in
+  eidas|ec) alg=ES256 sig=ecdsa-sha256 ;;
+  rsa2048) alg=PS256 sig=rsa-pss-sha256 minrsa=2048 ;;
+  esac
+  mkdir -p "$d/clients" "$d/countries" "$d/store" "$d/audit"
+  case $be in
+  lmdb) store="  backend: lmdb
+  path: $d/store
+  lmdb_map_size: 4294967296" ;;
+  memory) store="  backend: memory" ;;
+  redis) store="  backend: redis
+  redis_url: \"$ru\"
+  redis_timeout_ms: 1000" ;;
+  esac
+  cat > "$d/gateway.yaml" <<YAML
+server:
+  listen: "127.0.0.1:$port"
+  public_url: "http://127.0.0.1:${PUBLIC_PORT:-$port}"
+  threads: $th
+  max_connections: 1024
+  request_timeout_s: 30
+keys:
+  saml_signing:
+    key: $k/sp-sign.key
+    cert: $k/sp-sign.crt
+  saml_signature_alg: $sig
+  saml_encryption:
+    - key: $k/sp-enc.key
+      cert: $k/sp-enc.crt
+  oidc:
+    - kid: bench-1
+      alg: $alg
+      key: $k/oidc.key
+      status: active
+  pairwise_key: $k/pairwise.key
+  min_rsa_bits: $minrsa
+store:
+$store
+  key_prefix: "eidgw:"
+audit:
+  enabled: true
+  path: $d/audit
+  signing_key: $k/audit-signing.key
+  hmac_key: $k/audit-hmac.key
+  checkpoint_every: 1000
+  checkpoint_interval_s: 60
+log:
+  level: info
+  sink: stderr
+limits:
+  login_ttl_s: 600
+clients_dir: clients
+countries_dir: countries
+default_locale: en
+YAML
+  cat > "$d/clients/bench.yaml" <<YAML
+client_id: bench
+client_name: "Benchmark service"
+redirect_uris:
+  - "http://127.0.0.1:9/cb"
+token_endpoint_auth_method: client_secret_basic
+client_secret: "bench-client-secret-0123456789abcdef"
+scopes: [openid, profile]
+id_token_signed_response_alg: $alg
+require_par: false
+min_acr: low
+default_acr: substantial
+sp_type: public
+YAML
+  cat > "$d/countries/LU.yaml" <<YAML
+country: LU
+name: "Benchmark IdP"
+enabled: true
+connector: eidas-saml
+max_loa: high
+saml:
+  metadata_file: $k/idp-metadata.xml
+  metadata_signing_cert: $k/md.crt
+  binding: post
+  require_encryption: true
+  require_assertion_signature: true
+  allow_rsa_pkcs1: $pkcs
+  nameid_format: persistent
+YAML
+}
+
+# Starts eidgw on a config; sets gw_pid.  Waits until it listens and LU is ready.
+start_gw() { # conf log
+  "$bin" --config "$1" 2> "$2" &
+  gw_pid=$!
+  pids+=("$gw_pid")
+  for _ in $(seq 1 100); do
+    grep -q '"event":"startup.listening"' "$2" && break
+    kill -0 "$gw_pid" 2>/dev/null || { tail -n 20 "$2" >&2; echo "bench.sh: eidgw died" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q '"event":"startup.listening"' "$2" || { echo "bench.sh: eidgw not listening" >&2; exit 1; }
+  grep -q '"event":"country.ready"' "$2" || { grep country "$2" >&2; echo "bench.sh: country LU not ready" >&2; exit 1; }
+}
+stop_gw() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+machine=$(jq -n --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
+  --argjson nproc "$(nproc)" --arg kernel "$(uname -r)" --arg date "$(date -u +%FT%TZ)" \
+  --arg commit "$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  '{cpu:$cpu, nproc:$nproc, kernel:$kernel, date:$date, commit:$commit, loadavg_at_start:$load}')
+echo "machine: $(echo "$machine" | jq -r '"\(.nproc) x \(.cpu), load \(.loadavg_at_start), commit \(.commit)"')"
+
+results=()
+for p in $profiles; do
+  k=$tmp/$p/keys
+  log "profile $p: keys"
+  make_keys "$k" "$p"
+  "$loadgen" metadata --keys "$k" --profile "$p" --out "$k/idp-metadata.xml"
+  echo
+  echo "=== profile $p: crypto floor and stages (CPU time, one thread) ==="
+  "$stages" --keys "$k" --profile "$p" --seconds "$stage_seconds" --json "$tmp/$p/stages.json"
+  crypto=$(jq .floor.crypto_us_per_login "$tmp/$p/stages.json")
+  echo
+  echo "=== profile $p: whole login over HTTP (LMDB store, concurrency $conc, ${seconds}s) ==="
+  for th in 1 2; do
+    port=$(free_port)
+    make_conf "$tmp/$p/t$th" "$k" "$p" "$port" "$th" lmdb
+    start_gw "$tmp/$p/t$th/gateway.yaml" "$tmp/$p/t$th/eidgw.log"
+    "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
+      --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" \
+      --label "$p, $th eidgw thread(s)" --json "$tmp/$p/http-t$th.json" || \
+      log "profile $p, $th thread(s): the run had errors (see above)"
+    stop_gw "$gw_pid"
+  done
+  jq -n --slurpfile s "$tmp/$p/stages.json" --slurpfile a "$tmp/$p/http-t1.json" \
+    --slurpfile b "$tmp/$p/http-t2.json" \
+    '{stages:$s[0], http_threads_1:$a[0], http_threads_2:$b[0]}' > "$tmp/$p/all.json"
+  results+=("$p")
+done
+
+# 4. Memory: RSS idle and with pending logins in LMDB (first profile's keys).
+memjson=null
+if [ "$memory" = 1 ]; then
+  p=${profiles%% *}
+  echo
+  echo "=== memory: eidgw RSS with pending logins (LMDB, profile $p) ==="
+  port=$(free_port)
+  make_conf "$tmp/mem" "$tmp/$p/keys" "$p" "$port" 2 lmdb
+  start_gw "$tmp/mem/gateway.yaml" "$tmp/mem/eidgw.log"
+  sleep 1
+  idle=$(rss_kib "$gw_pid")
+  printf '  idle                 RSS %8d KiB\n' "$idle"
+  memjson=$(jq -n --argjson idle "$idle" '{idle_rss_kib:$idle, pending:[]}')
+  done_n=0
+  for n in $pending; do
+    "$loadgen" pending --url "http://127.0.0.1:$port" --count $((n - done_n)) --concurrency 4
+    done_n=$n
+    rss=$(rss_kib "$gw_pid")
+    anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$gw_pid/status")
+    file=$(awk '/^RssFile:/ {print $2}' "/proc/$gw_pid/status")
+    db=$(du -k "$tmp/mem/store" | tail -n 1 | cut -f1)
+    per=$(( (rss - idle) * 1024 / n ))
+    printf '  %7d pending  RSS %8d KiB (anon %d, file %d), LMDB %d KiB on disk, %d bytes/pending login\n' \
+      "$n" "$rss" "$anon" "$file" "$db" "$per"
+    memjson=$(echo "$memjson" | jq --argjson n "$n" --argjson rss "$rss" --argjson anon "$anon" \
+      --argjson file "$file" --argjson db "$db" --argjson per "$per" \
+      '.pending += [{count:$n, rss_kib:$rss, rss_anon_kib:$anon, rss_file_kib:$file, lmdb_disk_kib:$db, bytes_per_pending:$per}]')
+  done
+  stop_gw "$gw_pid"
+fi
+
+# 5. Scale: two eidgw nodes (1 thread each) on one Redis, logins alternating
+# between them (authorize and token on one node, ACS and userinfo on the other).
+redisjson=null
+if [ "$redis" = 1 ]; then
+  if ! command -v redis-server >/dev/null; then
+    log "redis-server not installed: Redis run skipped"
+  else
+    p=${profiles%% *}
+    echo
+    echo "=== scale: two eidgw nodes (1 thread each) on one Redis, profile $p ==="
+    rport=$(free_port)
+    redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+      --daemonize no > "$tmp/redis.log" 2>&1 &
+    rd=$!
+    pids+=("$rd")
+    for _ in $(seq 1 50); do redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+    pa=$(free_port); pb=$(free_port)
+    PUBLIC_PORT=$pa make_conf "$tmp/ra" "$tmp/$p/keys" "$p" "$pa" 1 redis "redis://127.0.0.1:$rport"
+    PUBLIC_PORT=$pa make_conf "$tmp/rb" "$tmp/$p/keys" "$p" "$pb" 1 redis "redis://127.0.0.1:$rport"
+    start_gw "$tmp/ra/gateway.yaml" "$tmp/ra/eidgw.log"; ga=$gw_pid
+    start_gw "$tmp/rb/gateway.yaml" "$tmp/rb/eidgw.log"; gb=$gw_pid
+    c0=$(redis-cli -p "$rport" info stats | awk -F: '/^total_commands_processed/ {print $2+0}')
+    crypto=$(jq .floor.crypto_us_per_login "$tmp/$p/stages.json")
+    "$loadgen" run --keys "$tmp/$p/keys" --profile "$p" --url "http://127.0.0.1:$pa" \
+      --url "http://127.0.0.1:$pb" --pid "$ga" --pid "$gb" --redis-pid "$rd" \
+      --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" \
+      --label "$p, 2 nodes x 1 thread, Redis" --json "$tmp/redis.json" || \
+      log "Redis run had errors (see above)"
+    c1=$(redis-cli -p "$rport" info stats | awk -F: '/^total_commands_processed/ {print $2+0}')
+    stop_gw "$ga"; stop_gw "$gb"
+    redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || kill "$rd" 2>/dev/null || true
+    wait "$rd" 2>/dev/null || true
+    total=$(jq '.logins' "$tmp/redis.json")
+    echo "  Redis commands during the whole run (warm-up included): $((c1 - c0))"
+    redisjson=$(jq --argjson cmds "$((c1 - c0))" '. + {redis_commands_whole_run:$cmds}' "$tmp/redis.json")
+  fi
+fi
+
+# 6. JSON and the summary table.
+prof='{}'
+for p in "${results[@]}"; do
+  prof=$(jq --slurpfile x "$tmp/$p/all.json" --arg p "$p" '. + {($p): $x[0]}' <<< "$prof")
+done
+jq -n --argjson machine "$machine" --argjson memory "$memjson" --argjson redis "$redisjson" \
+  --argjson profiles "$prof" \
+  '{machine:$machine, profiles:$profiles, memory:$memory, redis_two_nodes:$redis}' > "$out"
+
+echo
+echo "=== summary (figures, not pass/fail; a shared 2-core machine is noisy) ==="
+printf '%-8s %3s %9s %8s %7s %9s %9s %7s %8s %8s %6s\n' profile thr crypto_us valid/s val_x \
+  logins/s eidgw_us ratio acs_p99 tok_p99 errors
+for p in "${results[@]}"; do
+  for th in 1 2; do
+    jq -r --arg p "$p" --arg th "$th" '.profiles[$p] as $x | ($x["http_threads_" + $th]) as $h |
+      [$p, $th, ($x.stages.floor.crypto_us_per_login|floor),
+       (1e6/$x.stages.stages.response_validate_us|floor),
+       (($x.stages.stages.validate_vs_floor_plus_parse*100|floor)/100),
+       (($h.logins_per_s*10|floor)/10), ($h.eidgw_cpu_us_per_login|floor),
+       (((($h.ratio // 0)*1000)|floor)/10|tostring + "%"),
+       $h.acs.p99_ms, $h.token.p99_ms, $h.errors] | @tsv' "$out" |
+      awk -F'\t' '{printf "%-8s %3s %9s %8s %7s %9s %9s %7s %8.1f %8.1f %6s\n",
+        $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11}'
+  done
+done
+echo "(crypto_us: bare OpenSSL per login; valid/s: Response validations per CPU second;"
+echo " val_x: validation / (its crypto + two parses), target <= 2; eidgw_us: eidgw CPU per"
+echo " login over HTTP; ratio = crypto_us / eidgw_us; p99 in ms; all figures in $out)"
