@@ -269,6 +269,10 @@ saml_identity_clear(struct saml_identity *id)
 
 	if (id == NULL)
 		return;
+	if (id->representative != NULL) {
+		saml_identity_clear(id->representative);
+		free(id->representative);
+	}
 	for (i = 0; i < EIDGW_ARRAY_LEN(attr_defs); i++) {
 		void *f = (char *)id + attr_defs[i].off;
 
@@ -410,13 +414,36 @@ identity_has(const struct saml_identity *id, const struct attr_def *def)
 	return *(void *const *)f != NULL;
 }
 
+/* "…/naturalperson/representative/X" -> "…/naturalperson/X" (a new string). */
+static char *
+strip_representative(const char *name)
+{
+	const char *p = strstr(name, "representative/");
+	size_t n = strlen(name);
+	char *s;
+
+	if (p == NULL || (s = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(s, name, (size_t)(p - name));
+	memcpy(s + (p - name), p + strlen("representative/"),
+	    n - (size_t)(p - name) - strlen("representative/") + 1);
+	return s;
+}
+
+/* Which attribute sets were present: one bit per attr_defs row. */
+struct seen_set {
+	unsigned char own[EIDGW_ARRAY_LEN(attr_defs)];
+	unsigned char rep[EIDGW_ARRAY_LEN(attr_defs)];
+};
+
 /* One saml:Attribute. */
 static enum eidgw_err
 attr_read(const xmlNode *attr, const char *idp_country, bool allow_representative,
-    struct saml_identity *id, unsigned char *seen, struct eidgw_diag *d)
+    struct saml_identity *id, struct seen_set *ss, struct eidgw_diag *d)
 {
 	const struct attr_def *def;
-	char *name = NULL, *fmt = NULL, *text = NULL;
+	char *name = NULL, *fmt = NULL, *text = NULL, *plain = NULL;
+	unsigned char *seen = ss->own;
 	const xmlNode *v;
 	enum eidgw_err rc;
 	size_t nvals = 0, maxlen;
@@ -432,8 +459,22 @@ attr_read(const xmlNode *attr, const char *idp_country, bool allow_representativ
 		if (!allow_representative)
 			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_REPRESENTATIVE,
 			    "representative attribute without opt-in");
-		rc = EIDGW_OK;
-		goto out;
+		/* 2.8: one representative set, same attributes under /representative/. */
+		if ((plain = strip_representative(name)) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+		if (attr_lookup(plain) == NULL) {
+			rc = EIDGW_OK;
+			goto out;
+		}
+		if (id->representative == NULL &&
+		    (id->representative = calloc(1, sizeof(*id->representative))) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+		id = id->representative;
+		seen = ss->rep;
+		idp_country = NULL;	/* a representative may come from elsewhere */
+		free(name);
+		name = plain;
+		plain = NULL;
 	}
 	if ((def = attr_lookup(name)) == NULL) {
 		rc = EIDGW_OK;	/* not part of the profile we map: dropped */
@@ -467,7 +508,43 @@ attr_read(const xmlNode *attr, const char *idp_country, bool allow_representativ
 out:
 	free(name);
 	free(fmt);
+	free(plain);
 	eidgw_free_secret_str(text);
+	return rc;
+}
+
+/*
+ * 3.1 / 3.2: the minimum data set of each person kind present is complete;
+ * sets the kind.  what names the set in the log reason.
+ */
+static enum eidgw_err
+check_complete(struct saml_identity *id, const unsigned char *seen, const char *what,
+    struct eidgw_diag *d)
+{
+	enum eidgw_err rc;
+	bool natural = false, legal = false;
+	size_t i;
+
+	for (i = 0; i < EIDGW_ARRAY_LEN(attr_defs); i++) {
+		if (!seen[i])
+			continue;
+		if (attr_defs[i].legal)
+			legal = true;
+		else
+			natural = true;
+	}
+	if (!natural && !legal)
+		EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_MISSING, "no eIDAS minimum data set (%s)", what);
+	for (i = 0; i < EIDGW_ARRAY_LEN(attr_defs); i++) {
+		if (!attr_defs[i].mandatory || (attr_defs[i].legal ? !legal : !natural))
+			continue;
+		if (!identity_has(id, &attr_defs[i]))
+			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_MISSING, "mandatory attribute %s missing (%s)",
+			    attr_defs[i].suffix, what);
+	}
+	id->kind = (natural ? SAML_PERSON_NATURAL : 0) | (legal ? SAML_PERSON_LEGAL : 0);
+	rc = EIDGW_OK;
+out:
 	return rc;
 }
 
@@ -496,14 +573,13 @@ saml_attributes_parse(const xmlNode *stmt, const char *idp_country,
     const char *const *required, size_t nrequired, bool allow_representative,
     struct saml_identity *id, struct eidgw_diag *d)
 {
-	unsigned char seen[EIDGW_ARRAY_LEN(attr_defs)];
+	struct seen_set ss;
 	const xmlNode *a;
 	enum eidgw_err rc;
 	size_t i;
-	bool natural = false, legal = false;
 
 	memset(id, 0, sizeof(*id));
-	memset(seen, 0, sizeof(seen));
+	memset(&ss, 0, sizeof(ss));
 	if (stmt == NULL || !saml_xml_is(stmt, SAML_NS_ASSERTION, "AttributeStatement"))
 		EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_STATEMENT, "no AttributeStatement");
 	for (a = stmt->children; a != NULL; a = a->next) {
@@ -514,32 +590,16 @@ saml_attributes_parse(const xmlNode *stmt, const char *idp_country,
 			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_ENCRYPTED, "EncryptedAttribute present");
 		if (!saml_xml_is(a, SAML_NS_ASSERTION, "Attribute"))
 			EIDGW_FAIL(d, EIDGW_E_SAML_UNEXPECTED, "unexpected child of AttributeStatement");
-		EIDGW_TRY(attr_read(a, idp_country, allow_representative, id, seen, d));
+		EIDGW_TRY(attr_read(a, idp_country, allow_representative, id, &ss, d));
 	}
-	for (i = 0; i < EIDGW_ARRAY_LEN(attr_defs); i++) {
-		if (!seen[i])
-			continue;
-		if (attr_defs[i].legal)
-			legal = true;
-		else
-			natural = true;
-	}
-	/* 3.1 / 3.2: the minimum data set of each person kind present is complete. */
-	if (!natural && !legal)
-		EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_MISSING, "no eIDAS minimum data set");
-	for (i = 0; i < EIDGW_ARRAY_LEN(attr_defs); i++) {
-		if (!attr_defs[i].mandatory || (attr_defs[i].legal ? !legal : !natural))
-			continue;
-		if (!identity_has(id, &attr_defs[i]))
-			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_MISSING, "mandatory attribute %s missing",
-			    attr_defs[i].suffix);
-	}
+	EIDGW_TRY(check_complete(id, ss.own, "subject", d));
+	if (id->representative != NULL)
+		EIDGW_TRY(check_complete(id->representative, ss.rep, "representative", d));
 	/* Digest 2 #17: "any isRequired=true attribute missing". */
 	for (i = 0; i < nrequired; i++)
 		if (required[i] != NULL && !stmt_has_name(stmt, required[i]))
 			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_MISSING, "required attribute %s missing",
 			    required[i]);
-	id->kind = (natural ? SAML_PERSON_NATURAL : 0) | (legal ? SAML_PERSON_LEGAL : 0);
 	rc = EIDGW_OK;
 out:
 	if (rc != EIDGW_OK)

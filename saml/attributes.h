@@ -91,6 +91,13 @@ struct saml_identity {
 	char *sic;
 	char *legal_phone_number;
 	char *legal_email_address;
+	/*
+	 * Attribute Profile 2.8: the representative's set (names with
+	 * "/representative/"), only with allow_representative; else NULL.
+	 * Its own minimum data set must be complete; its identifier's
+	 * country is not tied to the IdP's.
+	 */
+	struct saml_identity *representative;
 };
 
 /*
@@ -99,7 +106,7 @@ struct saml_identity {
  * to skip that one check) must equal the origin country of PersonIdentifier
  * and LegalPersonIdentifier.  required (may be NULL) lists attribute Names
  * that were requested with isRequired="true".  Representative attributes are
- * refused unless allow_representative (they are then ignored: not in id).
+ * refused unless allow_representative (then they go to id->representative).
  */
 enum eidgw_err saml_attributes_parse(const xmlNode *stmt, const char *idp_country,
     const char *const *required, size_t nrequired, bool allow_representative,

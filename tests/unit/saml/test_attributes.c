@@ -201,9 +201,26 @@ test_refusals(void **state)
 	    EIDGW_E_SAML_ATTR_ENCRYPTED);
 	assert_int_equal(parse(MDS A(NP "representative/PersonIdentifier", "BE/DE/9"), "BE", false,
 	    &id), EIDGW_E_SAML_ATTR_REPRESENTATIVE);
+	/* opted in: an incomplete representative set is refused, a complete one kept */
 	assert_int_equal(parse(MDS A(NP "representative/PersonIdentifier", "BE/DE/9"), "BE", true,
-	    &id), EIDGW_OK);
+	    &id), EIDGW_E_SAML_ATTR_MISSING);
+	assert_int_equal(parse(MDS A(LP "representative/LegalPersonIdentifier", "FR/DE/77")
+	    A(LP "representative/LegalName", "Rep SARL") A(LP "representative/SEED", "x"),
+	    "BE", true, &id), EIDGW_OK);
+	assert_string_equal(id.person_identifier, "BE/DE/123");
+	assert_int_equal(id.kind, SAML_PERSON_NATURAL);
+	assert_non_null(id.representative);
+	assert_int_equal(id.representative->kind, SAML_PERSON_LEGAL);
+	assert_string_equal(id.representative->legal_person_identifier, "FR/DE/77");
+	assert_string_equal(id.representative->legal_name.latin, "Rep SARL");
+	assert_string_equal(id.representative->seed, "x");
+	assert_null(id.representative->representative);
 	saml_identity_clear(&id);
+	assert_null(id.representative);
+	assert_int_equal(parse(MDS A(LP "representative/LegalPersonIdentifier", "FR/DE/77")
+	    A(LP "representative/LegalPersonIdentifier", "FR/DE/78")
+	    A(LP "representative/LegalName", "Rep SARL"), "BE", true, &id),
+	    EIDGW_E_SAML_ATTR_INVALID);
 	/* comment injection: the value is read whole */
 	assert_int_equal(parse(A(NP "PersonIdentifier", "BE/DE/12<!-- x -->34")
 	    A(NP "CurrentFamilyName", "Do<!---->e") A(NP "CurrentGivenName", "Jane")
