@@ -34,6 +34,22 @@ wait_http() {
   return 1
 }
 
+# wait_listening LOG PORT PID SECONDS: until the process PID logged that it
+# listens on PORT ("event":"startup.listening" ... "port":"PORT") - so a
+# free_port race with another process cannot pass for our server - and is
+# still alive.
+wait_listening() {
+  local log=$1 port=$2 pid=$3 secs=$4 i
+  for i in $(seq 1 $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if grep '"startup.listening"' "$log" 2>/dev/null | grep -q "\"port\": *\"$port\""; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
 # http_status URL: the status code of a GET (000 when nothing answers).
 http_status() {
   curl -s -o /dev/null --max-time 5 -w '%{http_code}' "$1" 2>/dev/null || true

@@ -57,7 +57,8 @@ sed -i -e "s|http://127.0.0.1:8090/callback|$svc_url/callback|" "$tmp/conf/clien
 
 "$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
 E2E_PIDS+=($!)
-wait_http "$gw_url/readyz" 30 "$!" || { tail -n 30 "$tmp/eidgw.log" >&2; notyet "eidgw did not become ready on $gw_url"; }
+{ wait_listening "$tmp/eidgw.log" "$gw" "$!" 30 && wait_http "$gw_url/readyz" 30 "$!"; } ||
+  { tail -n 30 "$tmp/eidgw.log" >&2; notyet "eidgw did not start on $gw_url"; }
 for route in /saml/metadata /.well-known/openid-configuration /oidc/jwks; do
   [ "$(http_status "$gw_url$route")" = 200 ] || notyet "route $route missing (GET $gw_url$route)"
 done
@@ -66,13 +67,15 @@ done
   --certs "$tmp/certs/dev" --metadata-file "$tmp/certs/dev/demo-idp-metadata.xml" \
   --sp-metadata-url "$gw_url/saml/metadata" --sp-metadata-ca "$tmp/certs/dev/ca.crt" 2> "$tmp/idp.log" &
 E2E_PIDS+=($!)
-wait_http "$idp_url/healthz" 20 "$!" || { cat "$tmp/idp.log" >&2; notyet "demo IdP did not start"; }
+{ wait_listening "$tmp/idp.log" "$idp" "$!" 20 && wait_http "$idp_url/healthz" 20 "$!"; } ||
+  { cat "$tmp/idp.log" >&2; notyet "demo IdP did not start on $idp_url"; }
 grep -q '"sp_metadata.loaded"' "$tmp/idp.log" || { cat "$tmp/idp.log" >&2; notyet "demo IdP could not load/verify $gw_url/saml/metadata"; }
 
 node "$src/demo/service/server.mjs" --port "$svc" --issuer "$gw_url" \
   --client-config "$tmp/conf/clients/demo-service.yaml" 2> "$tmp/service.log" &
 E2E_PIDS+=($!)
-wait_http "$svc_url/healthz" 20 "$!" || { cat "$tmp/service.log" >&2; notyet "demo service did not start"; }
+{ wait_listening "$tmp/service.log" "$svc" "$!" 20 && wait_http "$svc_url/healthz" 20 "$!"; } ||
+  { cat "$tmp/service.log" >&2; notyet "demo service did not start on $svc_url"; }
 
 # 1. The demo IdP on its own (it refuses what it must; its answers read by
 #    xmlsec1 with the gateway's key), then 2. the browser.

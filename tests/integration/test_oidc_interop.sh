@@ -54,7 +54,8 @@ printf '\nplugins_dir: %s\n' "$pdir" >> "$tmp/conf/gateway.yaml"
 "$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
 E2E_PIDS+=($!)
 issuer=http://127.0.0.1:$port
-wait_http "$issuer/readyz" 30 "${E2E_PIDS[0]}" || { tail -n 30 "$tmp/eidgw.log" >&2; notyet "eidgw did not become ready on $issuer"; }
+{ wait_listening "$tmp/eidgw.log" "$port" "${E2E_PIDS[0]}" 30 && wait_http "$issuer/readyz" 30 "${E2E_PIDS[0]}"; } ||
+  { tail -n 30 "$tmp/eidgw.log" >&2; notyet "eidgw did not start on $issuer"; }
 for route in /.well-known/openid-configuration /oidc/jwks; do
   [ "$(http_status "$issuer$route")" = 200 ] || notyet "route $route missing (GET $issuer$route)"
 done
