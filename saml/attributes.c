@@ -201,6 +201,38 @@ address_field(struct saml_address *a, const char *local)
 	return NULL;
 }
 
+static bool
+ncname_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '-' || c == '.';
+}
+
+/* Copies p[0..n) to out with "<pfx:" and "</pfx:" turned into "<" and "</". */
+static enum eidgw_err
+strip_tag_prefixes(struct eidgw_buf *out, const char *p, size_t n)
+{
+	enum eidgw_err rc;
+	size_t i = 0, j, start;
+
+	while (i < n) {
+		if (p[i] != '<') {
+			if ((rc = eidgw_buf_append(out, p + i, 1)) != EIDGW_OK)
+				return rc;
+			i++;
+			continue;
+		}
+		start = i + 1 < n && p[i + 1] == '/' ? i + 2 : i + 1;
+		for (j = start; j < n && ncname_char(p[j]); j++)
+			;
+		if ((rc = eidgw_buf_append(out, p + i, start - i)) != EIDGW_OK)
+			return rc;
+		/* a prefix is a name followed by ':' */
+		i = j > start && j < n && p[j] == ':' ? j + 1 : start;
+	}
+	return EIDGW_OK;
+}
+
 /*
  * eIDAS Attribute Profile 3.3: the value is base64 of a rootless sequence of
  * elements whose prefix is not declared in the blob; wrap it in a root that
@@ -234,8 +266,20 @@ saml_address_decode(const char *b64, struct saml_address **out, struct eidgw_dia
 	if (raw.len > 0)
 		EIDGW_TRY(eidgw_buf_append(&wrapped, raw.data, raw.len));
 	EIDGW_TRY(eidgw_buf_puts(&wrapped, "</a>"));
-	if (saml_xml_parse(wrapped.data, wrapped.len, ADDR_B64_MAX + 256, &doc, d) != EIDGW_OK)
-		EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_INVALID, "address value is not well-formed XML");
+	if (saml_xml_parse(wrapped.data, wrapped.len, ADDR_B64_MAX + 256, &doc, NULL) != EIDGW_OK) {
+		/*
+		 * 3.3: senders use undeclared prefixes of their own; retry once
+		 * with the element prefixes removed, through the same hardened
+		 * parser (no hand-written XML scanner).
+		 */
+		eidgw_buf_reset(&wrapped);
+		EIDGW_TRY(eidgw_buf_puts(&wrapped, "<a>"));
+		EIDGW_TRY(strip_tag_prefixes(&wrapped, raw.data, raw.len));
+		EIDGW_TRY(eidgw_buf_puts(&wrapped, "</a>"));
+		if (saml_xml_parse(wrapped.data, wrapped.len, ADDR_B64_MAX + 256, &doc, d) != EIDGW_OK)
+			EIDGW_FAIL(d, EIDGW_E_SAML_ATTR_INVALID,
+			    "address value is not well-formed XML");
+	}
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
 	for (n = xmlDocGetRootElement(doc)->children; n != NULL; n = n->next) {

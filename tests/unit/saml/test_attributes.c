@@ -147,6 +147,19 @@ test_address(void **state)
 	assert_string_equal(a->admin_unit_first_line, "BE");	/* case-insensitive names */
 	saml_address_free(a);
 	a = NULL;
+	/* a prefix nobody declared: retried without element prefixes */
+	eidgw_buf_reset(&b);
+	{
+		static const char foreign[] = "<foo:PostName>Gent</foo:PostName>\n"
+		    "<bar:PostCode>9000</bar:PostCode>";
+
+		assert_int_equal(eidgw_b64_encode(&b, foreign, strlen(foreign), false), EIDGW_OK);
+	}
+	assert_int_equal(saml_address_decode(b.data, &a, NULL), EIDGW_OK);
+	assert_string_equal(a->post_name, "Gent");
+	assert_string_equal(a->post_code, "9000");
+	saml_address_free(a);
+	a = NULL;
 	/* hostile blobs */
 	assert_int_equal(saml_address_decode("!!!", &a, NULL), EIDGW_E_SAML_ATTR_INVALID);
 	eidgw_buf_reset(&b);
