@@ -737,7 +737,7 @@ static const struct cfg_directive server_d[] = {
 	  .release = release_listen, .type_doc = "address:port",
 	  .doc = "Address and port to listen on: `IPv4:port` or `[IPv6]:port`, an IP literal (no host names). Port 0 takes any free port (tests; the server logs the one it got)." },
 	{ .name = "public_url", .type = D_STR, OFF(struct gw_server_conf, public_url),
-	  .flags = DF_REQUIRED | DF_RESTART, .check = check_public_url,
+	  .flags = DF_REQUIRED, .check = check_public_url,
 	  .doc = "The issuer and the base of every published URL: `https://host[:port]` with no path, query or fragment (one trailing `/` is dropped); `http` only for 127.0.0.1, [::1] or localhost." },
 	{ .name = "threads", .type = D_UINT, OFF(struct gw_server_conf, threads),
 	  .flags = DF_RESTART, .def = "0", RANGE(0, 256),
@@ -957,7 +957,7 @@ static const struct cfg_section audit_section = {
 static const struct cfg_directive log_d[] = {
 	{ .name = "level", .type = D_ENUM, OFF(struct gw_log_conf, level), .def = "info",
 	  .enums = level_enum, .doc = "Lowest level written." },
-	{ .name = "sink", .type = D_STR, OFF(struct gw_log_conf, sink), .flags = DF_RESTART,
+	{ .name = "sink", .type = D_STR, OFF(struct gw_log_conf, sink),
 	  .def = "stderr", .enums = sink_enum,
 	  .doc = "`stderr` (one JSON object per line) or `journald`." },
 };

@@ -314,7 +314,8 @@ http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 		eidgw_hex(req->req_id, rnd, sizeof(rnd));
 	else
 		(void)snprintf(req->req_id, sizeof(req->req_id), "norandom");
-	eidgw_buf_init(&req->body, h->max_body);
+	/* the body limit is the request's snapshot's: it may change on reload */
+	eidgw_buf_init(&req->body, req->cfg != NULL ? req->cfg->server.max_body_bytes : h->max_body);
 	atomic_fetch_add(&h->inflight, 1);
 	return req;
 }
@@ -471,7 +472,7 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		if (clen != NULL) {
 			errno = 0;
 			n = strtoull(clen, &end, 10);
-			if (errno != 0 || *end != '\0' || n > h->max_body) {
+			if (errno != 0 || *end != '\0' || n > req->body.max) {
 				gw_resp_error_page(req, &resp, 413);
 				return finish(h, req, &resp);
 			}

@@ -89,6 +89,7 @@ txn_save(struct gw_req *req, const struct txn *t)
 	char key[8 + TXN_ID_LEN], *az = NULL, *text = NULL;
 	enum eidgw_err rc;
 	json_t *j = NULL;
+	int64_t ttl;
 
 	if ((rc = oidc_authz_request_to_json(t->az, &az)) != EIDGW_OK)
 		return rc;
@@ -99,8 +100,12 @@ txn_save(struct gw_req *req, const struct txn *t)
 		goto out;
 	}
 	(void)snprintf(key, sizeof(key), "txn:%s", t->id);
-	rc = req->app->store->ops->put(req->app->store, key, text, strlen(text),
-	    (int64_t)cfg->limits.login_ttl_s - (eidgw_now() - t->created));
+	ttl = (int64_t)cfg->limits.login_ttl_s - (eidgw_now() - t->created);
+	if (ttl < 1) {
+		rc = EIDGW_E_STORE_MISSING;	/* the login has run out of time */
+		goto out;
+	}
+	rc = req->app->store->ops->put(req->app->store, key, text, strlen(text), ttl);
 out:
 	eidgw_free_secret_str(az);
 	eidgw_free_secret_str(text);

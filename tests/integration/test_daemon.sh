@@ -83,7 +83,9 @@ curl -fsS "$base/metrics" | grep -q 'eidgw_config_reloads_total{result="refused"
 pass "SIGHUP with a good file: swapped"
 
 # 6. A second instance on the taken port exits non-zero and says why.
-sed -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" "$tmp/run/gateway.yaml" > "$tmp/run/second.yaml"
+# (its own audit log: the first instance holds the lock on the shared one)
+sed -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" -e "s|^\(  path: \.\./var/audit\)|\1-second|" \
+  "$tmp/run/gateway.yaml" > "$tmp/run/second.yaml"
 set +e
 "$bin" --config "$tmp/run/second.yaml" > "$tmp/second.out" 2>&1
 rc=$?
