@@ -109,6 +109,8 @@ restart_only_change(const struct gw_config *a, const struct gw_config *b)
 		return "store.lmdb_map_size";
 	if (!same_str(a->store.redis_url, b->store.redis_url))
 		return "store.redis_url";
+	if (a->store.redis_timeout_ms != b->store.redis_timeout_ms)
+		return "store.redis_timeout_ms";
 	if (!same_str(a->store.key_prefix, b->store.key_prefix))
 		return "store.key_prefix";
 	if (a->audit.enabled != b->audit.enabled)

@@ -266,6 +266,7 @@ gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
 	memcpy(&entry, &sym, sizeof(entry));
 
 	memset(&scratch, 0, sizeof(scratch));
+	scratch.ops.struct_size = CX_OPS_SCRATCH;	/* the room the plugin may fill */
 	if ((st = entry(&c->host, &scratch.ops)) != EIDGW_CX_OK)
 		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: entry point failed: %s (%d)", name,
 		    cx_status_text(st), st);

@@ -201,6 +201,15 @@ struct eidgw_connector_ops {
 typedef int (*eidgw_connector_entry_fn)(const struct eidgw_host_api *host,
     struct eidgw_connector_ops *out);
 
+/*
+ * The one symbol a plugin exports (declared here so that plugins built with
+ * -Wmissing-prototypes need no declaration of their own).  The host hands
+ * in *out zeroed with out->struct_size preset to the room it provides; the
+ * plugin fills at most that much.
+ */
+EIDGW_CONNECTOR_EXPORT int eidgw_connector_entry(const struct eidgw_host_api *host,
+    struct eidgw_connector_ops *out);
+
 #ifdef __cplusplus
 }
 #endif
