@@ -72,7 +72,7 @@ static size_t nurls = 1;
 static char challenge[64];
 static atomic_int measuring, stopping;
 static atomic_ullong serial;
-static uint64_t pending_left;
+static uint64_t pending_left, pending_deadline;
 static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -353,7 +353,7 @@ pending_worker(void *arg)
 
 	for (;;) {
 		(void)pthread_mutex_lock(&pending_mu);
-		if (pending_left == 0) {
+		if (pending_left == 0 || bench_ns() > pending_deadline) {
 			(void)pthread_mutex_unlock(&pending_mu);
 			break;
 		}
@@ -543,6 +543,8 @@ main(int argc, char **argv)
 		}
 		pending_left = count;
 		t0 = bench_ns();
+		/* bounded in time too: whatever is left after 15 minutes is dropped */
+		pending_deadline = t0 + 900ull * 1000000000ull;
 		for (i = 0; i < conc; i++, started++)
 			if (pthread_create(&ws[i].th, NULL, pending_worker, &ws[i]) != 0)
 				goto out;
@@ -556,9 +558,10 @@ main(int argc, char **argv)
 			if (ws[i].first_error[0] != '\0')
 				fprintf(stderr, "bench-login: %s\n", ws[i].first_error);
 		}
-		printf("pending logins created: %llu in %.1f s, errors %llu\n",
-		    (unsigned long long)logins, (double)(t1 - t0) / 1e9, (unsigned long long)errors);
-		ret = errors == 0 ? 0 : 1;
+		printf("pending logins created: %llu of %llu in %.1f s (%.0f/s), errors %llu\n",
+		    (unsigned long long)logins, (unsigned long long)count, (double)(t1 - t0) / 1e9,
+		    (double)logins / ((double)(t1 - t0) / 1e9), (unsigned long long)errors);
+		ret = errors == 0 && logins == count ? 0 : 1;
 		goto out;
 	}
 	if (strcmp(mode, "run") != 0 || dir == NULL || prof == NULL || npids == 0) {

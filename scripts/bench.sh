@@ -7,7 +7,11 @@
 #
 #   scripts/bench.sh [--profiles "eidas ec rsa2048"] [--seconds 10] [--concurrency 4]
 #                    [--pending "10000 100000"] [--no-memory] [--no-redis]
-#                    [--out FILE (default build-bench/bench-results.json)] [--quick]
+#                    [--out FILE (default build-bench/bench-results.json)] [--quick] [--perf]
+#
+# --perf samples eidgw with perf(1) during each profile's 2-thread run and
+# writes build-bench/perf-<profile>.txt (flat profile by shared object and
+# by symbol).
 #
 # Figures, never pass/fail.  Everything listens on 127.0.0.1 only, every
 # run is bounded in time or count, and every process started here is
@@ -23,6 +27,7 @@ conc=4
 pending="10000 100000"
 memory=1
 redis=1
+perf=0
 out=$src/build-bench/bench-results.json
 while [ $# -gt 0 ]; do
   case $1 in
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
   --no-memory) memory=0; shift ;;
   --no-redis) redis=0; shift ;;
   --out) out=$2; shift 2 ;;
+  --perf) perf=1; shift ;;
   --quick) seconds=3; stage_seconds=0.3; pending="2000 10000"; shift ;;
   *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -103,7 +109,7 @@ make_keys() { # dir profile
 
 # 3. A gateway configuration for a profile: one country (LU) whose IdP is the
 # load generator, with its signed metadata; one client (bench).
-make_conf() { # dir keys profile port threads backend [redis_url]
+make_conf() { # dir keys profile port threads backend [redis_url]; AUDIT=false turns audit off
   local d=$1 k=$2 p=$3 port=$4 th=$5 be=$6 ru=${7:-} alg sig minrsa=3072 pkcs=false store
   case $p in
   eidas|ec) alg=ES256 sig=ecdsa-sha256 ;;
@@ -145,7 +151,7 @@ store:
 $store
   key_prefix: "eidgw:"
 audit:
-  enabled: true
+  enabled: ${AUDIT:-true}
   path: $d/audit
   signing_key: $k/audit-signing.key
   hmac_key: $k/audit-hmac.key
@@ -230,15 +236,48 @@ for p in $profiles; do
     port=$(free_port)
     make_conf "$tmp/$p/t$th" "$k" "$p" "$port" "$th" lmdb
     start_gw "$tmp/$p/t$th/gateway.yaml" "$tmp/$p/t$th/eidgw.log"
+    perf_pid=
+    if [ "$perf" = 1 ] && [ "$th" = 2 ] && command -v perf >/dev/null; then
+      # after the load generator's warm-up (2 s), for the measured window
+      (sleep 2; exec perf record -F 499 -p "$gw_pid" -o "$tmp/$p/perf.data" -- sleep "$seconds") \
+        > /dev/null 2>&1 &
+      perf_pid=$!
+      pids+=("$perf_pid")
+    fi
     "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
       --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" \
       --label "$p, $th eidgw thread(s)" --json "$tmp/$p/http-t$th.json" || \
       log "profile $p, $th thread(s): the run had errors (see above)"
+    if [ -n "$perf_pid" ]; then
+      wait "$perf_pid" 2>/dev/null || true
+      { echo "# eidgw, profile $p, 2 threads: share of CPU samples by shared object"
+        perf report -i "$tmp/$p/perf.data" --stdio --sort dso 2>/dev/null | grep -v '^#' | grep . |
+          sed -n 1,15p || true
+        echo "# by symbol (top 40)"
+        perf report -i "$tmp/$p/perf.data" --stdio --sort dso,symbol 2>/dev/null | grep -v '^#' |
+          grep . | sed -n 1,40p | sed 's/ *- *- *$//' || true
+      } > "$build/perf-$p.txt"
+      log "perf profile: $build/perf-$p.txt"
+    fi
     stop_gw "$gw_pid"
   done
+  # The same 2-thread run without the audit log (its group-committed fdatasync
+  # is a durability choice; this shows what it costs), first profile only.
+  echo '{}' > "$tmp/$p/http-noaudit.json"
+  if [ "$p" = "${profiles%% *}" ]; then
+    port=$(free_port)
+    AUDIT=false make_conf "$tmp/$p/na" "$k" "$p" "$port" 2 lmdb
+    start_gw "$tmp/$p/na/gateway.yaml" "$tmp/$p/na/eidgw.log"
+    "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
+      --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" \
+      --label "$p, 2 eidgw threads, audit log off" --json "$tmp/$p/http-noaudit.json" || \
+      log "profile $p, audit off: the run had errors (see above)"
+    stop_gw "$gw_pid"
+  fi
   jq -n --slurpfile s "$tmp/$p/stages.json" --slurpfile a "$tmp/$p/http-t1.json" \
-    --slurpfile b "$tmp/$p/http-t2.json" \
-    '{stages:$s[0], http_threads_1:$a[0], http_threads_2:$b[0]}' > "$tmp/$p/all.json"
+    --slurpfile b "$tmp/$p/http-t2.json" --slurpfile c "$tmp/$p/http-noaudit.json" \
+    '{stages:$s[0], http_threads_1:$a[0], http_threads_2:$b[0], http_threads_2_audit_off:$c[0]}' \
+    > "$tmp/$p/all.json"
   results+=("$p")
 done
 
