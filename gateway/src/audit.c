@@ -38,6 +38,7 @@ struct gw_audit {
 	size_t hmac_len;
 	unsigned int cp_every;
 	unsigned int cp_interval_s;
+	uint64_t rotate_bytes;			/* 0: never by size */
 
 	pthread_mutex_t mu;			/* everything below */
 	pthread_cond_t sync_cv;			/* followers wait for the leader's sync */
@@ -501,6 +502,8 @@ out:
 
 /* ---- public API ------------------------------------------------------ */
 
+static enum eidgw_err rotate_locked(struct gw_audit *a, struct eidgw_diag *d);
+
 enum eidgw_err
 gw_audit_append(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_field *fields,
     size_t n, struct eidgw_diag *d)
@@ -522,7 +525,9 @@ gw_audit_append(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audi
 	EIDGW_CHECK(a->failed == EIDGW_OK && !a->closing, d, EIDGW_E_AUDIT_FAILED,
 	    "audit: log unusable after an earlier failure or closing");
 	EIDGW_TRY(record_locked(a, ev, f.data, d));
-	if (a->fr.size - a->cp_size >= a->cp_every)
+	if (a->rotate_bytes > 0 && (uint64_t)a->off >= a->rotate_bytes)
+		EIDGW_TRY(rotate_locked(a, d));
+	else if (a->fr.size - a->cp_size >= a->cp_every)
 		EIDGW_TRY(checkpoint_locked(a, d));
 	rc = wait_durable_locked(a, a->written);
 	EIDGW_CHECK(rc == EIDGW_OK, d, rc, "audit: sync failed; record not durable");
@@ -550,15 +555,12 @@ out:
 	return rc;
 }
 
-enum eidgw_err
-gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d)
+static enum eidgw_err
+rotate_locked(struct gw_audit *a, struct eidgw_diag *d)
 {
 	char prev[GW_AUDIT_FILE_MAX];
 	enum eidgw_err rc;
 
-	if (a == NULL)
-		return EIDGW_E_INVAL;
-	pthread_mutex_lock(&a->mu);
 	EIDGW_CHECK(a->failed == EIDGW_OK, d, EIDGW_E_AUDIT_FAILED,
 	    "audit: log unusable after an earlier failure");
 	EIDGW_TRY(checkpoint_locked(a, d));
@@ -576,8 +578,28 @@ gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d)
 		gw_logkv(LOG_NOTICE, NULL, "audit.rotated", "audit log rotated", "file", a->file,
 		    "prev_file", prev, (const char *)NULL);
 out:
+	return rc;
+}
+
+enum eidgw_err
+gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d)
+{
+	enum eidgw_err rc;
+
+	if (a == NULL)
+		return EIDGW_E_INVAL;
+	pthread_mutex_lock(&a->mu);
+	rc = rotate_locked(a, d);
 	pthread_mutex_unlock(&a->mu);
 	return rc;
+}
+
+void
+gw_audit_set_rotate_bytes(struct gw_audit *a, uint64_t bytes)
+{
+	pthread_mutex_lock(&a->mu);
+	a->rotate_bytes = bytes;
+	pthread_mutex_unlock(&a->mu);
 }
 
 static void *
@@ -861,6 +883,7 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	a->key = signing_key;
 	a->cp_every = checkpoint_every;
 	a->cp_interval_s = checkpoint_interval_s;
+	a->rotate_bytes = GW_AUDIT_ROTATE_BYTES;
 	EIDGW_CHECK((a->dir = eidgw_strdup(dir)) != NULL, d, EIDGW_E_NOMEM, "audit: out of memory");
 	if (hmac_key != NULL) {
 		EIDGW_CHECK((a->hmac = malloc(hmac_key_len)) != NULL, d, EIDGW_E_NOMEM,

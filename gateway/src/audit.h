@@ -40,6 +40,7 @@
 #define GW_AUDIT_MAX_VALUE 1024		/* string values, bytes before escaping */
 #define GW_AUDIT_MAX_LINE 65536		/* one line in the file, newline included */
 #define GW_AUDIT_PII_HEX_LEN 64		/* hex HMAC-SHA-256 */
+#define GW_AUDIT_ROTATE_BYTES (1024ull * 1024 * 1024)	/* default file size that rotates */
 
 /* The event types; the name in the record is given after each. */
 enum gw_audit_event {
@@ -117,6 +118,12 @@ enum eidgw_err gw_audit_checkpoint(struct gw_audit *a, struct eidgw_diag *d) EID
  * previous file, its final tree size and root, and the frontier.
  */
 enum eidgw_err gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
+ * Rotates automatically once the current file reaches bytes (checked after
+ * each append; 0 = only by gw_audit_rotate).  Default GW_AUDIT_ROTATE_BYTES.
+ */
+void gw_audit_set_rotate_bytes(struct gw_audit *a, uint64_t bytes);
 
 /*
  * Writes a final checkpoint, syncs, stops the timer and frees; NULL is fine.

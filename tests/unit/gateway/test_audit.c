@@ -508,6 +508,21 @@ test_rotation(void **state)
 	/* A later file alone verifies from its file_start. */
 	assert_int_equal(verify_files(dir, names + 1, 2, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
 	assert_true(vs.mid_chain);
+	/* Rotation by size: 3 more files of about 2 KiB each. */
+	{
+		const char *five[] = { "audit-000001.log", "audit-000002.log", "audit-000003.log",
+			"audit-000004.log", "audit-000005.log", "audit-000006.log" };
+
+		assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 4, 0, &a, &d), EIDGW_OK);
+		gw_audit_set_rotate_bytes(a, 2048);
+		for (i = 0; i < 12; i++)
+			append_login(a, i);
+		assert_string_equal(gw_audit_file(a), "audit-000006.log");
+		assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+		if (verify_files(dir, five, 6, k->pub, &vs, why, sizeof(why)) != EIDGW_OK)
+			fail_msg("%s", why);
+		assert_int_equal(vs.cp_size, vs.fr.size);
+	}
 	/* Files out of order or with a gap are caught. */
 	{
 		const char *gap[] = { "audit-000001.log", "audit-000003.log" };
@@ -517,16 +532,17 @@ test_rotation(void **state)
 		assert_non_null(strstr(why, "audit-000003.log:1:"));
 	}
 	/* A crash right after creating the next file (empty file) is repaired on open. */
-	assert_int_equal(tl_write_file(tl_path(dir, "audit-000004.log"), "", 0), 0);
+	assert_int_equal(tl_write_file(tl_path(dir, "audit-000007.log"), "", 0), 0);
 	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 4, 0, &a, &d), EIDGW_OK);
-	assert_string_equal(gw_audit_file(a), "audit-000004.log");
+	assert_string_equal(gw_audit_file(a), "audit-000007.log");
 	append_login(a, 60);
 	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
 	{
 		const char *all[] = { "audit-000001.log", "audit-000002.log", "audit-000003.log",
-			"audit-000004.log" };
+			"audit-000004.log", "audit-000005.log", "audit-000006.log", "audit-000007.log" };
 
-		assert_int_equal(verify_files(dir, all, 4, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+		if (verify_files(dir, all, 7, k->pub, &vs, why, sizeof(why)) != EIDGW_OK)
+			fail_msg("%s", why);
 	}
 	tl_rmtree(dir);
 	free(dir);
