@@ -51,7 +51,10 @@ stop() {
   done
   echo "demo stopped"
 }
-trap 'stop; exit 0' INT TERM
+# Ctrl-C reaches the whole foreground process group: eidgw drains and
+# exits on its own, the others are stopped by stop().
+interrupted=0
+trap 'interrupted=1' INT TERM
 trap stop EXIT
 
 wait_up() { # URL SECONDS PID NAME
@@ -98,5 +101,8 @@ set +e
 wait -n "${pids[@]}"
 rc=$?
 set -e
+if [ "$interrupted" = 1 ]; then
+  exit 0
+fi
 echo "demo: a process exited (status $rc); stopping the others" >&2
 exit 1
