@@ -362,6 +362,10 @@ gw_audit_vstate_feed(struct gw_audit_vstate *vs, const char *line, size_t len, j
 			EIDGW_TRY(check_file_start(vs, f, idx, prev, &fr, chain, d));
 			name = json_string_value(json_object_get(f, "file"));
 		}
+		EIDGW_CHECK(memcmp(prev, chain, sizeof(prev)) == 0 || vs->line > 1, d,
+		    EIDGW_E_AUDIT_CORRUPT, "record %llu: hash chain broken: \"prev\" is not the hash "
+		    "of the last line of the previous file (that line was altered, or a file or lines "
+		    "are missing)", (unsigned long long)idx);
 		EIDGW_CHECK(memcmp(prev, chain, sizeof(prev)) == 0, d, EIDGW_E_AUDIT_CORRUPT,
 		    "record %llu: hash chain broken: \"prev\" is not the hash of line %llu "
 		    "(line %llu was altered, or lines were removed or inserted before this one)",

@@ -14,8 +14,10 @@
 #include "testlib.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -697,6 +699,51 @@ test_lock_and_key_change(void **state)
 	eidgw_key_free(k2);
 }
 
+/*
+ * A write that fails half-way (file size limit) is cut back, reported as
+ * EIDGW_E_AUDIT_IO, and leaves a log that verifies; writing works again once
+ * the disk has room.
+ */
+static void
+test_write_failure(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	struct rlimit old, lim;
+	struct stat st;
+	struct gw_audit_field f[] = { GW_AUDIT_STR("client", "demo-rp") };
+	enum eidgw_err rc = EIDGW_OK;
+	int i;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
+	append_login(a, 1);
+	assert_int_equal(stat(tl_path(dir, names[0]), &st), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 150;	/* room for about half a record */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (i = 0; i < 5 && rc == EIDGW_OK; i++)
+		rc = gw_audit_append(a, GW_AUDIT_CODE_REUSE, f, 1, &d);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, EIDGW_E_AUDIT_IO);
+	assert_int_equal(stat(tl_path(dir, names[0]), &st), 0);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(gw_audit_append(a, GW_AUDIT_CODE_REUSE, f, 1, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.cp_size, vs.fr.size);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -772,6 +819,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_interval_checkpoint),
 		cmocka_unit_test(test_lock_and_key_change),
+		cmocka_unit_test(test_write_failure),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
