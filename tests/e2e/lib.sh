@@ -6,6 +6,9 @@ src=${EIDGW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 bindir=${EIDGW_BINARY_DIR:-$src/build}
 eidgw=$bindir/gateway/eidgw
 E2E_PIDS=()
+# Every server runs under `timeout`: should this script be killed without
+# its EXIT trap (SIGKILL), nothing it started outlives this bound.
+E2E_MAX_S=900
 
 e2e_cleanup() {
   local p
@@ -67,6 +70,17 @@ npm_ready() {
 # client_secret FILE: the client_secret of a client YAML (demo config).
 client_secret() {
   sed -n 's/^client_secret:[[:space:]]*"\{0,1\}\([^"#]*\)"\{0,1\}.*$/\1/p' "$1" | head -n1 | sed 's/[[:space:]]*$//'
+}
+
+# yaml_first FILE KEY: a top-level scalar, or the first item of a top-level
+# list (redirect_uris), of a flat client YAML.
+yaml_first() {
+  local f=$1 k=$2
+  awk -v k="$k" '
+    $0 ~ "^"k":[ \t]*[^ \t]" { sub("^"k":[ \t]*", ""); gsub(/^"|"[ \t]*(#.*)?$/, ""); print; exit }
+    $0 ~ "^"k":[ \t]*$" { inlist = 1; next }
+    inlist && /^[ \t]*-[ \t]*/ { sub(/^[ \t]*-[ \t]*/, ""); gsub(/^"|"[ \t]*(#.*)?$/, ""); print; exit }
+    inlist && /^[^ \t-]/ { exit }' "$f"
 }
 
 # plugins_dir: where the built connector plugins are (test-auto.so).

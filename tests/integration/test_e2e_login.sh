@@ -55,7 +55,7 @@ sed -i -e "s|http://127.0.0.1:8090/callback|$svc_url/callback|" "$tmp/conf/clien
 "$eidgw" --check-config "$tmp/conf/gateway.yaml" > "$tmp/check.out" 2>&1 \
   || { cat "$tmp/check.out" >&2; notyet "the e2e configuration does not validate"; }
 
-"$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
+timeout "$E2E_MAX_S" "$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
 E2E_PIDS+=($!)
 { wait_listening "$tmp/eidgw.log" "$gw" "$!" 30 && wait_http "$gw_url/readyz" 30 "$!"; } ||
   { tail -n 30 "$tmp/eidgw.log" >&2; notyet "eidgw did not start on $gw_url"; }
@@ -63,7 +63,7 @@ for route in /saml/metadata /.well-known/openid-configuration /oidc/jwks; do
   [ "$(http_status "$gw_url$route")" = 200 ] || notyet "route $route missing (GET $gw_url$route)"
 done
 
-/usr/bin/python3 "$src/demo/idp/idp.py" --listen "127.0.0.1:$idp" --entity-id "$idp_entity" \
+timeout "$E2E_MAX_S" /usr/bin/python3 "$src/demo/idp/idp.py" --listen "127.0.0.1:$idp" --entity-id "$idp_entity" \
   --certs "$tmp/certs/dev" --metadata-file "$tmp/certs/dev/demo-idp-metadata.xml" \
   --sp-metadata-url "$gw_url/saml/metadata" --sp-metadata-ca "$tmp/certs/dev/ca.crt" 2> "$tmp/idp.log" &
 E2E_PIDS+=($!)
@@ -71,7 +71,7 @@ E2E_PIDS+=($!)
   { cat "$tmp/idp.log" >&2; notyet "demo IdP did not start on $idp_url"; }
 grep -q '"sp_metadata.loaded"' "$tmp/idp.log" || { cat "$tmp/idp.log" >&2; notyet "demo IdP could not load/verify $gw_url/saml/metadata"; }
 
-node "$src/demo/service/server.mjs" --port "$svc" --issuer "$gw_url" \
+timeout "$E2E_MAX_S" node "$src/demo/service/server.mjs" --port "$svc" --issuer "$gw_url" \
   --client-config "$tmp/conf/clients/demo-service.yaml" 2> "$tmp/service.log" &
 E2E_PIDS+=($!)
 { wait_listening "$tmp/service.log" "$svc" "$!" 20 && wait_http "$svc_url/healthz" 20 "$!"; } ||

@@ -51,7 +51,7 @@ printf '\nplugins_dir: %s\n' "$pdir" >> "$tmp/conf/gateway.yaml"
 "$eidgw" --check-config "$tmp/conf/gateway.yaml" > "$tmp/check.out" 2>&1 \
   || { cat "$tmp/check.out" >&2; notyet "the test-auto test configuration does not validate"; }
 
-"$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
+timeout "$E2E_MAX_S" "$eidgw" --config "$tmp/conf/gateway.yaml" 2> "$tmp/eidgw.log" &
 E2E_PIDS+=($!)
 issuer=http://127.0.0.1:$port
 { wait_listening "$tmp/eidgw.log" "$port" "${E2E_PIDS[0]}" 30 && wait_http "$issuer/readyz" 30 "${E2E_PIDS[0]}"; } ||
@@ -62,6 +62,11 @@ done
 
 secret=$(client_secret "$tmp/conf/clients/demo-service.yaml")
 [ -n "$secret" ] || notyet "no client_secret in conf/clients/demo-service.yaml"
+c1=$tmp/conf/clients/demo-service.yaml c2=$tmp/conf/clients/demo-par-jwt.yaml
+export BASIC_REDIRECT BASIC_ALG JWT_REDIRECT JWT_ALG
+BASIC_REDIRECT=$(yaml_first "$c1" redirect_uris) BASIC_ALG=$(yaml_first "$c1" id_token_signed_response_alg)
+JWT_REDIRECT=$(yaml_first "$c2" redirect_uris) JWT_ALG=$(yaml_first "$c2" id_token_signed_response_alg)
+[ -n "$BASIC_REDIRECT" ] && [ -n "$JWT_REDIRECT" ] || notyet "no redirect_uris in the demo client configs"
 set +e
 ISSUER=$issuer CERTS=$tmp/certs/dev SECRET=$secret COUNTRY=LU EXPECT_ACR=$acr CODE_TTL_S=$code_ttl \
   timeout 300 node "$jsdir/interop.mjs"

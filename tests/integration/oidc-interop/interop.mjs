@@ -6,7 +6,8 @@
 //
 // Environment: ISSUER, CERTS (the dev PKI: demo-client.key,
 // demo-client.jwks.json), SECRET (demo-service's client secret), COUNTRY,
-// EXPECT_ACR (the LoA the test connector asserts), CODE_TTL_S.
+// EXPECT_ACR (the LoA the test connector asserts), CODE_TTL_S; from the
+// client YAMLs: BASIC_REDIRECT, BASIC_ALG, JWT_REDIRECT, JWT_ALG.
 // Prints "N passed, N failed"; exits 1 on any failure.
 
 import * as fs from 'node:fs';
@@ -26,8 +27,9 @@ if (!ISSUER || !CERTS || !SECRET) {
   process.exit(2);
 }
 
-const BASIC = { id: 'demo-service', redirect: 'http://127.0.0.1:8090/callback', alg: 'PS256' };
-const JWT = { id: 'demo-par-jwt', redirect: 'http://127.0.0.1:8090/callback-jwt', alg: 'ES256' };
+// The two demo clients of conf/clients/ (redirect URIs as configured there).
+const BASIC = { id: 'demo-service', redirect: process.env.BASIC_REDIRECT || 'http://127.0.0.1:8090/callback', alg: process.env.BASIC_ALG || 'PS256' };
+const JWT = { id: 'demo-par-jwt', redirect: process.env.JWT_REDIRECT || 'http://127.0.0.1:8090/callback-jwt', alg: process.env.JWT_ALG || 'ES256' };
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const opts = { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks], timeout: 15 };
 
@@ -186,11 +188,15 @@ await check('a client that requires PAR is refused without it (no code)', async 
   if (r.redirect) assert(new URL(r.redirect).searchParams.get('error'), 'error in the redirect');
 });
 
+const otherPort = new URL(BASIC.redirect);
+otherPort.port = String(Number(otherPort.port || 80) + 1);
 for (const [what, bad] of [
-  ['unregistered redirect_uri', 'http://127.0.0.1:8090/evil'],
-  ['altered redirect_uri (extra path)', 'http://127.0.0.1:8090/callback/x'],
-  ['altered redirect_uri (extra query)', 'http://127.0.0.1:8090/callback?next=http://127.0.0.1:9/'],
-  ['altered redirect_uri (other port)', 'http://127.0.0.1:8091/callback'],
+  ['unregistered redirect_uri', new URL('/evil', BASIC.redirect).href],
+  ['altered redirect_uri (extra path)', `${BASIC.redirect}/x`],
+  ['altered redirect_uri (extra query)', `${BASIC.redirect}?next=http://127.0.0.1:9/`],
+  ['altered redirect_uri (other port)', otherPort.href],
+  ['altered redirect_uri (trailing slash)', `${BASIC.redirect}/`],
+  ['altered redirect_uri (upper-case path)', BASIC.redirect.replace(/\/([^/]*)$/, (m, p) => `/${p.toUpperCase()}`)],
 ]) {
   await check(`${what}: error page, no redirect at all`, async () => {
     const { params } = await authParams(BASIC, { redirect_uri: bad });
