@@ -169,8 +169,8 @@ await scenario('loa-too-low', 'LoA below the request (high requested, substantia
   await shot(`${tag}-4-service-error`);
   assert((await page.textContent('h1')) === 'Login failed', `service shows Login failed, got ${await page.textContent('h1')}`);
   const code = (await page.textContent('#error-code')).trim();
-  assert(code && code !== 'no_session', `an OIDC error code, got ${code}`);
-  console.log(`#    error for the unmet LoA: ${code}`);
+  // The digest's mapping (2.2): LoA not met -> unmet_authentication_requirements.
+  assert(code === 'unmet_authentication_requirements', `error unmet_authentication_requirements, got ${code}`);
 });
 
 await ctx.close();

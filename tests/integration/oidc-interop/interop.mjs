@@ -38,6 +38,7 @@ const KID = jwks.keys[0].kid;
 const clientKey = await jose.importPKCS8(fs.readFileSync(`${CERTS}/demo-client.key`, 'utf8'), 'ES256');
 
 let meta = null;
+let firstSub = null;
 let basicCfg = null;
 let jwtCfg = null;
 
@@ -145,6 +146,8 @@ await check('code flow, client_secret_basic: PKCE S256 + state + nonce; openid-c
   assertEq(c.nonce, params.nonce, 'nonce');
   assertEq(c.acr, EXPECT_ACR, 'acr is the LoA the connector asserted');
   assert(typeof c.sub === 'string' && c.sub.length >= 16, 'pairwise sub');
+  assert(!c.sub.includes('interop-0001') && !c.sub.startsWith('LU/'), `sub does not reveal the PersonIdentifier: ${c.sub}`);
+  firstSub = c.sub;
   const hdr = jose.decodeProtectedHeader(tokens.id_token);
   assertEq(hdr.alg, BASIC.alg, 'ID token alg of the client config');
   // The same signature, checked by jose against the published JWKS.
@@ -270,6 +273,7 @@ await check('code reuse: second exchange refused, and the first access token is 
   const checks = { pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce };
   const first = await client.authorizationCodeGrant(basicCfg, back, checks);
   const sub = first.claims().sub;
+  assertEq(sub, firstSub, 'the same citizen and client get the same sub on every login');
   const ui = await client.fetchUserInfo(basicCfg, first.access_token, sub);
   assertEq(ui.sub, sub, 'first access token works before the reuse');
   let reused = false;
