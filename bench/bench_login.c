@@ -13,9 +13,12 @@
  *   bench-login metadata --keys DIR --profile P --out FILE
  *   bench-login run --keys DIR --profile P --url URL [--url URL2] --pid PID [--pid PID2]
  *       [--redis-pid PID] [--seconds S] [--warmup S] [--concurrency N]
- *       [--crypto-us X] [--label L] [--json FILE]
+ *       [--crypto-us X] [--rate R] [--label L] [--json FILE]
  *   bench-login pending --url URL --count N [--concurrency N]
  *
+ * --rate paces the logins to R per second in all (each worker starts one
+ * every concurrency/R seconds, skipping ahead when late), for latency below
+ * peak load; without it every worker starts its next login at once.
  * "run" measures a fixed window after a warm-up and stops by itself; eidgw's
  * CPU time comes from /proc/<pid>/stat (utime + stime) over that window.
  * Only 127.0.0.1 URLs are accepted.
@@ -72,6 +75,8 @@ static size_t nurls = 1;
 static char challenge[64];
 static atomic_int measuring, stopping;
 static atomic_ullong serial;
+static double rate;		/* logins per second in all; 0: as fast as possible */
+static int nworkers = 1;
 static uint64_t pending_left, pending_deadline;
 static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -332,10 +337,24 @@ static void *
 run_worker(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t nth = (uint64_t)w->idx;
+	uint64_t nth = (uint64_t)w->idx, gap = 0, next = bench_ns(), now;
 
+	if (rate > 0) {
+		gap = (uint64_t)((double)nworkers / rate * 1e9);
+		next += gap * (uint64_t)w->idx / (uint64_t)nworkers;	/* spread the starts */
+	}
 	while (!atomic_load(&stopping)) {
-		bool ok = one_login(w, nth++);
+		bool ok;
+
+		if (gap != 0) {
+			now = bench_ns();
+			if (now < next)
+				(void)usleep((useconds_t)((next - now) / 1000));
+			next += gap;
+			if (next < now)		/* late: do not catch up in a burst */
+				next = now;
+		}
+		ok = one_login(w, nth++);
 
 		if (ok && atomic_load(&measuring))
 			w->logins++;
@@ -480,6 +499,8 @@ main(int argc, char **argv)
 			conc = atoi(v);
 		else if (strcmp(o, "--count") == 0)
 			count = strtoull(v, NULL, 10);
+		else if (strcmp(o, "--rate") == 0)
+			rate = strtod(v, NULL);
 		else if (strcmp(o, "--crypto-us") == 0)
 			crypto_us = strtod(v, NULL);
 		else if (strcmp(o, "--label") == 0)
@@ -574,6 +595,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	keys = &k;
+	nworkers = conc;
 	for (i = 0; i < conc; i++, started++)
 		if (pthread_create(&ws[i].th, NULL, run_worker, &ws[i]) != 0)
 			goto out;
@@ -620,9 +642,12 @@ main(int argc, char **argv)
 		int e;
 
 		jo = json_object();
-		printf("%s: %llu logins in %.1f s = %.1f logins/s, errors %llu, concurrency %d\n",
+		printf("%s: %llu logins in %.1f s = %.1f logins/s, errors %llu, concurrency %d",
 		    label, (unsigned long long)logins, secs, (double)logins / secs,
 		    (unsigned long long)errors, conc);
+		if (rate > 0)
+			printf(", paced at %.1f/s", rate);
+		printf("\n");
 		printf("  eidgw CPU per login %.0f us (%.0f%% of one core)", per,
 		    100.0 * (double)cpu / 1e9 / secs);
 		if (crypto_us > 0 && per > 0)
@@ -634,6 +659,7 @@ main(int argc, char **argv)
 		(void)json_object_set_new(jo, "label", json_string(label));
 		(void)json_object_set_new(jo, "profile", json_string(prof->name));
 		(void)json_object_set_new(jo, "concurrency", json_integer(conc));
+		(void)json_object_set_new(jo, "target_rate", json_real(rate));
 		(void)json_object_set_new(jo, "seconds", json_real(secs));
 		(void)json_object_set_new(jo, "logins", json_integer((json_int_t)logins));
 		(void)json_object_set_new(jo, "logins_per_s", json_real((double)logins / secs));

@@ -265,6 +265,14 @@ for p in $profiles; do
       } > "$build/perf-$p.txt"
       log "perf profile: $build/perf-$p.txt"
     fi
+    if [ "$th" = 2 ]; then
+      # Latency at half of the peak just measured (paced logins, same daemon).
+      half=$(jq '.logins_per_s / 2' "$tmp/$p/http-t2.json")
+      "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
+        --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" --rate "$half" \
+        --label "$p, 2 eidgw threads, half of peak" --json "$tmp/$p/http-half.json" || \
+        log "profile $p, half of peak: the run had errors (see above)"
+    fi
     stop_gw "$gw_pid"
   done
   # The same 2-thread run without the audit log (its group-committed fdatasync
@@ -280,10 +288,12 @@ for p in $profiles; do
       log "profile $p, audit off: the run had errors (see above)"
     stop_gw "$gw_pid"
   fi
+  [ -s "$tmp/$p/http-half.json" ] || echo '{}' > "$tmp/$p/http-half.json"
   jq -n --slurpfile s "$tmp/$p/stages.json" --slurpfile a "$tmp/$p/http-t1.json" \
     --slurpfile b "$tmp/$p/http-t2.json" --slurpfile c "$tmp/$p/http-noaudit.json" \
-    '{stages:$s[0], http_threads_1:$a[0], http_threads_2:$b[0], http_threads_2_audit_off:$c[0]}' \
-    > "$tmp/$p/all.json"
+    --slurpfile h "$tmp/$p/http-half.json" \
+    '{stages:$s[0], http_threads_1:$a[0], http_threads_2:$b[0], http_threads_2_half_peak:$h[0],
+      http_threads_2_audit_off:$c[0]}' > "$tmp/$p/all.json"
   results+=("$p")
 done
 
@@ -367,10 +377,12 @@ jq -n --argjson machine "$machine" --argjson memory "$memjson" --argjson redis "
 
 echo
 echo "=== summary (figures, not pass/fail; a shared 2-core machine is noisy) ==="
-printf '%-8s %3s %9s %8s %7s %9s %9s %7s %8s %8s %6s\n' profile thr crypto_us valid/s val_x \
+printf '%-8s %-13s %9s %8s %7s %9s %9s %7s %8s %8s %6s\n' profile threads crypto_us valid/s val_x \
   logins/s eidgw_us ratio acs_p99 tok_p99 errors
 for p in "${results[@]}"; do
-  for th in 1 2; do
+  for th in 1 2 2_half_peak 2_audit_off; do
+    jq -e --arg p "$p" --arg th "$th" '.profiles[$p]["http_threads_" + $th].logins' "$out" \
+      >/dev/null 2>&1 || continue
     jq -r --arg p "$p" --arg th "$th" '.profiles[$p] as $x | ($x["http_threads_" + $th]) as $h |
       [$p, $th, ($x.stages.floor.crypto_us_per_login|floor),
        (1e6/$x.stages.stages.response_validate_us|floor),
@@ -378,10 +390,11 @@ for p in "${results[@]}"; do
        (($h.logins_per_s*10|floor)/10), ($h.eidgw_cpu_us_per_login|floor),
        (((($h.ratio // 0)*1000)|floor)/10|tostring + "%"),
        $h.acs.p99_ms, $h.token.p99_ms, $h.errors] | @tsv' "$out" |
-      awk -F'\t' '{printf "%-8s %3s %9s %8s %7s %9s %9s %7s %8.1f %8.1f %6s\n",
+      awk -F'\t' '{printf "%-8s %-13s %9s %8s %7s %9s %9s %7s %8.1f %8.1f %6s\n",
         $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11}'
   done
 done
 echo "(crypto_us: bare OpenSSL per login; valid/s: Response validations per CPU second;"
 echo " val_x: validation / (its crypto + two parses), target <= 2; eidgw_us: eidgw CPU per"
-echo " login over HTTP; ratio = crypto_us / eidgw_us; p99 in ms; all figures in $out)"
+echo " login over HTTP; ratio = crypto_us / eidgw_us; p99 in ms; threads 2_half_peak: paced"
+echo " at half the 2-thread peak; 2_audit_off: the audit log disabled; all figures in $out)"
