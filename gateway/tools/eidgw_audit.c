@@ -2,7 +2,8 @@
  * eidgw_audit.c - eidgw-audit: verify, inspect and prove the audit log
  * (docs/audit.md).  Needs only the log files and the public key.
  *
- *   eidgw-audit verify [--key PUB.pem]... [--strict] FILE...   (one --key per signing key used)
+ *   eidgw-audit verify [--key PUB.pem]... [--strict] [--anchor CP.json] FILE...
+ *                      (one --key per signing key used)
  *   eidgw-audit show [--from TIME] [--to TIME] [--client ID] [--country CC]
  *                    [--event NAME] FILE...
  *   eidgw-audit prove [--key PUB.pem] --record N --checkpoint SIZE|last FILE...
@@ -43,7 +44,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: eidgw-audit verify [--key PUB.pem]... [--strict] FILE...\n"
+	    "usage: eidgw-audit verify [--key PUB.pem]... [--strict] [--anchor CHECKPOINT.json] FILE...\n"
 	    "       eidgw-audit show [--from TIME] [--to TIME] [--client ID] [--country CC]\n"
 	    "                        [--event NAME] FILE...\n"
 	    "       eidgw-audit prove [--key PUB.pem] --record N --checkpoint SIZE|last FILE...\n"
@@ -171,14 +172,85 @@ walk(char **files, int nfiles, struct gw_audit_vstate *vs, line_fn fn, void *arg
 
 /* ---- verify ------------------------------------------------------------ */
 
+/*
+ * An anchor is a checkpoint kept outside the gateway (a checkpoint line, or
+ * a proof file, whose newest checkpoint is used).  The log must reach its
+ * size and have its root there: a clean cut after a later checkpoint, which
+ * the log alone cannot show, is then caught.
+ */
+struct anchor {
+	uint64_t size;
+	gw_hash root;
+	char ts[GW_AUDIT_TS_LEN + 8];
+	bool seen;			/* the log reached the size */
+	bool match;
+};
+
+static void
+anchor_line(void *arg, const struct gw_audit_vstate *vs, const char *line, size_t len, json_t *j)
+{
+	struct anchor *an = arg;
+	gw_hash root;
+
+	if (an->seen || vs->fr.size != an->size || vs->kind != GW_AUDIT_LINE_RECORD)
+		return;
+	an->seen = true;
+	an->match = gw_merkle_frontier_root(&vs->fr, root) == EIDGW_OK &&
+	    memcmp(root, an->root, sizeof(root)) == 0;
+}
+
+static int
+load_anchor(const char *path, const struct gw_audit_vstate *vs, struct anchor *an)
+{
+	struct eidgw_diag d = { 0 };
+	json_error_t je;
+	json_t *j, *cp;
+	EVP_PKEY *pk = NULL;
+	const char *kid;
+	size_t i;
+	int status = EXIT_USAGE;
+
+	memset(an, 0, sizeof(*an));
+	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		fprintf(stderr, "eidgw-audit: anchor %s: %s\n", path, je.text);
+		return EXIT_USAGE;
+	}
+	cp = json_object_get(j, "second");
+	if (cp == NULL)
+		cp = json_object_get(j, "checkpoint");
+	if (cp == NULL)
+		cp = j;
+	kid = json_string_value(json_object_get(cp, "key_id"));
+	for (i = 0; kid != NULL && i < vs->npubs; i++)
+		if (strcmp(kid, vs->kids[i]) == 0)
+			pk = vs->pubs[i];
+	if (pk == NULL) {
+		fprintf(stderr, "eidgw-audit: anchor %s: no --key for its key id\n", path);
+		goto out;
+	}
+	if (gw_audit_cp_check(cp, pk, &an->size, an->root, &d) != EIDGW_OK) {
+		printf("anchor %s: %s\n", path, d.reason);
+		status = EXIT_TAMPERED;
+		goto out;
+	}
+	(void)snprintf(an->ts, sizeof(an->ts), "%s", json_string_value(json_object_get(cp, "ts")));
+	status = EXIT_INTACT;
+out:
+	json_decref(j);
+	return status;
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "anchor", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct anchor an = { 0 };
+	const char *anchor = NULL;
 	struct gw_audit_vstate vs;
 	struct walk_result res;
 	EVP_PKEY *pubs[GW_AUDIT_MAX_KEYS] = { NULL }, *pub = NULL;
@@ -189,8 +261,9 @@ cmd_verify(int argc, char **argv)
 	int c, status = EXIT_USAGE;
 
 	gw_audit_vstate_init(&vs, NULL);
-	while ((c = getopt_long(argc, argv, "k:s", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:sa:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a': anchor = optarg; break;
 		case 'k':
 			if (npubs >= GW_AUDIT_MAX_KEYS || (pubs[npubs] = load_pub(optarg)) == NULL ||
 			    gw_audit_vstate_add_key(&vs, pubs[npubs]) != EIDGW_OK) {
@@ -210,12 +283,38 @@ cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	pub = pubs[0];
-	status = walk(argv + optind, argc - optind, &vs, NULL, NULL, &res);
+	if (anchor != NULL && (pub == NULL || (status = load_anchor(anchor, &vs, &an)) != EXIT_INTACT)) {
+		if (pub == NULL)
+			fprintf(stderr, "eidgw-audit: --anchor needs --key\n");
+		if (status == EXIT_TAMPERED)
+			printf("TAMPERED: the anchor is not a valid checkpoint\n");
+		if (pub == NULL)
+			status = EXIT_USAGE;
+		goto out;
+	}
+	status = walk(argv + optind, argc - optind, &vs, anchor != NULL ? anchor_line : NULL, &an,
+	    &res);
 	if (status == EXIT_TAMPERED)
 		printf("TAMPERED: verification stopped at the place above\n");
 	if (status != EXIT_INTACT)
 		goto out;
 	base = vs.mid_chain ? vs.mid_chain_size : 0;
+	if (anchor != NULL && an.size > 0 && an.size > base) {
+		if (!an.seen) {
+			printf("TRUNCATED: the log ends at tree size %llu, but the anchor (a checkpoint "
+			    "of size %llu signed at %s) shows there were more records\n",
+			    (unsigned long long)vs.fr.size, (unsigned long long)an.size, an.ts);
+			status = EXIT_TAMPERED;
+			goto out;
+		}
+		if (!an.match) {
+			printf("TAMPERED: the anchor (size %llu, %s) has a different root than this log "
+			    "at that size: records before record %llu differ\n",
+			    (unsigned long long)an.size, an.ts, (unsigned long long)an.size);
+			status = EXIT_TAMPERED;
+			goto out;
+		}
+	}
 	printf("files: %llu, records %llu..%llu (%llu), checkpoints: %llu\n",
 	    (unsigned long long)res.files, (unsigned long long)base,
 	    (unsigned long long)vs.fr.size - 1, (unsigned long long)(vs.fr.size - base),
@@ -250,6 +349,12 @@ cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (anchor != NULL && an.size > base)
+		printf("anchor: the log contains the anchored tree of size %llu (%s)\n",
+		    (unsigned long long)an.size, an.ts);
+	else if (anchor != NULL)
+		printf("anchor: size %llu is before the first file given; not checked\n",
+		    (unsigned long long)an.size);
 	printf("OK: intact\n");
 out:
 	for (i = 0; i < npubs; i++)

@@ -5,7 +5,7 @@
 # record, a mid-record truncation, a rewritten hash chain and a forged
 # checkpoint are each reported at the right file:line with exit 1; a clean
 # truncation after the last checkpoint is reported as unconfirmed (exit 0,
-# exit 1 with --strict); rotated sets verify as one tree; inclusion and
+# exit 1 with --strict), and as TRUNCATED given an anchor checkpoint; rotated sets verify as one tree; inclusion and
 # consistency proofs from prove pass check-proof and forged ones fail; one
 # checkpoint signature is checked with the openssl CLI alone; show filters;
 # hash-pii matches the record; a writer killed with SIGKILL mid-stream loses
@@ -293,5 +293,18 @@ pass "SIGKILL after $nack acknowledged records (last acked $last present); resta
 run 1 o18 "$cli" verify --key ec.pub keychange/audit-000001.log
 run 0 o18b "$cli" verify --key ed.pub --key ec.pub keychange/audit-000001.log
 pass "key change: one key: $(head -1 o18 | cut -c1-90)...; both keys: $(grep signatures: o18b)"
+
+# 19. An anchor (a checkpoint kept elsewhere) makes a clean cut after it detectable.
+grep '"type":"checkpoint","size":151,' $log > anchor.json
+run 0 o19 "$cli" verify --key ed.pub --anchor anchor.json $log
+grep -q "anchor: the log contains the anchored tree of size 151" o19 || { cat o19; fail "anchor on intact log"; }
+fresh
+head -n "$(line_of 147 $tl)" base/audit-000001.log > $tl
+run 1 o19b "$cli" verify --key ed.pub --anchor anchor.json $tl
+grep -q "TRUNCATED: the log ends at tree size 148, but the anchor (a checkpoint of size 151" o19b || { cat o19b; fail "anchor truncation"; }
+run 0 p.json "$cli" prove --consistency 96 151 $log
+run 0 o19c "$cli" verify --key ed.pub --anchor p.json $log
+run 1 o19d "$cli" verify --key ed.pub --anchor f6.json $log
+pass "anchor: $(head -1 o19b | cut -c1-100)...; a proof file works as anchor; a forged one is refused"
 
 echo "all $n_ok audit CLI checks passed"
