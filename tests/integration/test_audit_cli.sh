@@ -5,11 +5,13 @@
 # record, a mid-record truncation, a rewritten hash chain and a forged
 # checkpoint are each reported at the right file:line with exit 1; a clean
 # truncation after the last checkpoint is reported as unconfirmed (exit 0,
-# exit 1 with --strict), and as TRUNCATED given an anchor checkpoint; rotated sets verify as one tree; inclusion and
-# consistency proofs from prove pass check-proof and forged ones fail; one
-# checkpoint signature is checked with the openssl CLI alone; show filters;
-# hash-pii matches the record; a writer killed with SIGKILL mid-stream loses
-# no acknowledged record and its log verifies and continues after restart.
+# exit 1 with --strict), and as TRUNCATED given an anchor checkpoint;
+# rotated sets verify as one tree; inclusion and consistency proofs from
+# prove pass check-proof and forged ones fail; one checkpoint signature is
+# checked with the openssl CLI alone; show filters; hash-pii matches the
+# record; a writer killed with SIGKILL mid-stream loses no acknowledged
+# record and its log verifies and continues after restart; a key change
+# verifies with both keys.
 set -euo pipefail
 
 src=${EIDGW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
