@@ -58,7 +58,9 @@ sed -i -e "s|^\(  public_url: \).*|\1http://127.0.0.1:$pa_port|" \
   -e "/^  path: ..\/var\/store/d" -e "/^  lmdb_map_size/d" \
   -e "s|^clients_dir:|plugins_dir: $build/connectors\nclients_dir:|" "$tmp/conf/gateway.yaml"
 sed -e "s/^\(  listen: \).*/\1127.0.0.1:$pa_port/" "$tmp/conf/gateway.yaml" > "$tmp/conf/a.yaml"
-sed -e "s/^\(  listen: \).*/\1127.0.0.1:$pb_port/" "$tmp/conf/gateway.yaml" > "$tmp/conf/b.yaml"
+# each node keeps its own audit log (one writer per log)
+sed -e "s/^\(  listen: \).*/\1127.0.0.1:$pb_port/" -e "s|^\(  path: \.\./var/audit\)|\1-b|" \
+  "$tmp/conf/gateway.yaml" > "$tmp/conf/b.yaml"
 "$bin" --check-config "$tmp/conf/a.yaml" >/dev/null || { "$bin" --check-config "$tmp/conf/a.yaml"; fail "config"; }
 "$bin" --config "$tmp/conf/a.yaml" 2> "$tmp/log.a" & pa=$!
 "$bin" --config "$tmp/conf/b.yaml" 2> "$tmp/log.b" & pb=$!
