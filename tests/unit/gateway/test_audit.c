@@ -211,6 +211,8 @@ new_key(const char *type)
 
 	if (strcmp(type, "EC") == 0)
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(type, "RSA") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	else
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, type);
 	assert_non_null(pk);
@@ -306,6 +308,42 @@ test_write_verify(void **state)
 	tl_rmtree(dir);
 	free(dir);
 	eidgw_key_free(k);
+}
+
+/* Each accepted key type signs checkpoints that verify: Ed25519, ES256, PS256. */
+static void
+test_key_types(void **state)
+{
+	static const char *const types[] = { "ED25519", "EC", "RSA" };
+	static const char *const algs[] = { "\"alg\":\"Ed25519\"", "\"alg\":\"ES256\"",
+		"\"alg\":\"PS256\"" };
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	const char *names[] = { "audit-000001.log" };
+	char why[512] = "", *text;
+	size_t t;
+	int i;
+
+	(void)state;
+	for (t = 0; t < EIDGW_ARRAY_LEN(types); t++) {
+		struct eidgw_key *k = new_key(types[t]);
+		struct gw_audit *a = NULL;
+		char *dir = tl_mkdtemp();
+
+		assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 3, 0, &a, &d), EIDGW_OK);
+		for (i = 0; i < 7; i++)
+			append_login(a, i);
+		assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+		if (verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)) != EIDGW_OK)
+			fail_msg("%s: %s", types[t], why);
+		assert_int_equal(vs.n_checkpoints, 3);
+		text = tl_read_file(tl_path(dir, names[0]), NULL);
+		assert_non_null(strstr(text, algs[t]));
+		free(text);
+		tl_rmtree(dir);
+		free(dir);
+		eidgw_key_free(k);
+	}
 }
 
 static void
@@ -812,6 +850,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_merkle_proof_kat),
 		cmocka_unit_test(test_merkle_proofs_all),
 		cmocka_unit_test(test_write_verify),
+		cmocka_unit_test(test_key_types),
 		cmocka_unit_test(test_pii_and_fields),
 		cmocka_unit_test(test_reopen_continuity),
 		cmocka_unit_test(test_torn_recovery),
