@@ -32,6 +32,8 @@ import html
 import json
 import os
 import secrets
+import shutil
+import signal
 import socketserver
 import subprocess
 import sys
@@ -514,18 +516,31 @@ def main():
     if args.metadata_file is None:
         args.metadata_file = os.path.join(args.certs, "demo-idp-metadata.xml")
     idp = IdP(args)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM (and SIGINT, which a shell's background job ignores) end the
+    # server; the temporary folder (the SP certificates) goes in any case.
+    signal.signal(signal.SIGTERM, on_term)
     try:
-        idp.load_sp()
-    except Exception as ex:  # the gateway may not be up yet: retried on the first request
-        log("sp_metadata.deferred", reason=str(ex)[:300])
-    srv = make_server(host, int(port), make_app(idp), server_class=ThreadingWSGIServer,
-                      handler_class=QuietHandler)
-    log("startup.listening", url=args.base_url, entity_id=args.entity_id,
-        port=str(srv.server_address[1]))
-    try:
-        srv.serve_forever()
+        try:
+            idp.load_sp()
+        except Exception as ex:  # the gateway may not be up yet: retried on the first request
+            log("sp_metadata.deferred", reason=str(ex)[:300])
+        srv = make_server(host, int(port), make_app(idp), server_class=ThreadingWSGIServer,
+                          handler_class=QuietHandler)
+        log("startup.listening", url=args.base_url, entity_id=args.entity_id,
+            port=str(srv.server_address[1]))
+        try:
+            srv.serve_forever()
+        finally:
+            srv.server_close()
     except KeyboardInterrupt:
         pass
+    finally:
+        shutil.rmtree(idp.tmpdir, ignore_errors=True)
+        log("shutdown.done")
 
 
 if __name__ == "__main__":
