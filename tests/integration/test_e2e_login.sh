@@ -84,7 +84,9 @@ timeout 120 /usr/bin/python3 "$e2edir/idp_selftest.py" "$idp_url" "$gw_url/saml/
   > "$tmp/selftest.out" 2>&1
 rc1=$?
 grep -v ' passed, .* failed$' "$tmp/selftest.out"
-SERVICE=$svc_url EIDGW=$gw_url IDP=$idp_url ARTIFACTS=$artifacts \
+# TMPDIR: Chromium's throwaway profile lands in $tmp, removed by the trap
+# even when node is killed.
+SERVICE=$svc_url EIDGW=$gw_url IDP=$idp_url ARTIFACTS=$artifacts TMPDIR=$tmp \
   timeout 300 node "$e2edir/login.mjs" > "$tmp/login.out" 2>&1
 rc2=$?
 grep -v ' passed, .* failed$' "$tmp/login.out"
