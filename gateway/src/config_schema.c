@@ -941,7 +941,7 @@ static const struct cfg_directive audit_d[] = {
 	  .doc = "PEM private key that signs checkpoints (Ed25519 recommended; EC or RSA accepted); required when enabled." },
 	{ .name = "hmac_key", .type = D_PATH, OFF(struct gw_audit_conf, hmac_key_file),
 	  .flags = DF_RESTART, .type_doc = "path",
-	  .doc = "Optional file with at least 32 random bytes in base64: the key of the per-record HMAC chain." },
+	  .doc = "Optional file with at least 32 random bytes in base64: the HMAC key with which personal data (e.g. the PersonIdentifier) enters records only as a keyed hash; an auditor holding it can match a citizen, nobody else can. Keep it apart from the signing key." },
 	{ .name = "checkpoint_every", .type = D_UINT, OFF(struct gw_audit_conf, checkpoint_every),
 	  .def = "1000", RANGE(1, 1000000),
 	  .doc = "Sign a checkpoint after this many records..." },

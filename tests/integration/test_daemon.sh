@@ -53,9 +53,9 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || fail "no startup.listening line"
 base=http://127.0.0.1:$port
-curl -fsS "$base/healthz" | grep -q '"status":"ok"' || fail "/healthz"
-curl -fsS "$base/readyz" | grep -q '"status":"ready"' || fail "/readyz"
-curl -fsS "$base/metrics" | grep -q 'eidgw_http_requests_total{route="healthz",code="200"} 1' || fail "/metrics"
+grep -q '"status":"ok"' <<<"$(curl -fsS "$base/healthz")" || fail "/healthz"
+grep -q '"status":"ready"' <<<"$(curl -fsS "$base/readyz")" || fail "/readyz"
+grep -q 'eidgw_http_requests_total{route="healthz",code="200"} 1' <<<"$(curl -fsS "$base/metrics")" || fail "/metrics"
 pass "serving on $base: healthz, readyz, metrics"
 
 # every log line is one JSON object
@@ -78,8 +78,8 @@ cp "$tmp/gateway.yaml.good" "$tmp/run/gateway.yaml"
 kill -HUP "$pid"
 for _ in $(seq 1 50); do grep -q '"event":"config.reloaded"' "$tmp/log" && break; sleep 0.1; done
 grep -q '"event":"config.reloaded"' "$tmp/log" || fail "good reload not applied"
-curl -fsS "$base/metrics" | grep -q 'eidgw_config_reloads_total{result="ok"} 1' || fail "reload metric"
-curl -fsS "$base/metrics" | grep -q 'eidgw_config_reloads_total{result="refused"} 1' || fail "refused metric"
+grep -q 'eidgw_config_reloads_total{result="ok"} 1' <<<"$(curl -fsS "$base/metrics")" || fail "reload metric"
+grep -q 'eidgw_config_reloads_total{result="refused"} 1' <<<"$(curl -fsS "$base/metrics")" || fail "refused metric"
 pass "SIGHUP with a good file: swapped"
 
 # 6. A second instance on the taken port exits non-zero and says why.

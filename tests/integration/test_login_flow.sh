@@ -124,7 +124,7 @@ case "$r" in *"error=login_required"*) ;; *) fail "prompt=none: $r" ;; esac
 pass "prompt=none: login_required"
 
 # 8. Metrics saw the logins.
-curl -s "$base/metrics" | grep -q 'eidgw_logins_total{outcome="success"} 2' || fail "login metrics"
+grep -q 'eidgw_logins_total{outcome="success"} 2' <<<"$(curl -s "$base/metrics")" || fail "login metrics"
 pass "metrics count the logins"
 
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
