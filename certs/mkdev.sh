@@ -107,7 +107,7 @@ if [ ! -s demo-idp-metadata.xml ]; then
 <?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
     xmlns:ds="http://www.w3.org/2000/09/xmldsig#"
-    entityID="http://127.0.0.1:8081/metadata">
+    entityID="http://127.0.0.1:8070/metadata">
   <md:IDPSSODescriptor WantAuthnRequestsSigned="true"
       protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing">
@@ -115,9 +115,9 @@ if [ ! -s demo-idp-metadata.xml ]; then
     </md:KeyDescriptor>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-        Location="http://127.0.0.1:8081/sso/post"/>
+        Location="http://127.0.0.1:8070/sso/post"/>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-        Location="http://127.0.0.1:8081/sso/redirect"/>
+        Location="http://127.0.0.1:8070/sso/redirect"/>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>
 EOF
