@@ -2,7 +2,7 @@
 """Demo national identity provider for eidgw (eIDAS profile, pysaml2).
 
     demo/idp/idp.py --listen 127.0.0.1:8070 --base-url http://127.0.0.1:8070 \
-        --entity-id http://127.0.0.1:8081/metadata \
+        --entity-id http://127.0.0.1:8070/metadata \
         --sp-metadata-url http://127.0.0.1:8080/saml/metadata [--sp-metadata-ca certs/dev/ca.crt] \
         [--certs certs/dev] [--metadata-file certs/dev/demo-idp-metadata.xml]
 

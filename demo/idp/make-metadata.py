@@ -2,7 +2,7 @@
 """Writes the demo IdP's SAML metadata, signed with the metadata-signing key.
 
     demo/idp/make-metadata.py --out certs/dev/demo-idp-metadata.xml \
-        --entity-id http://127.0.0.1:8081/metadata --base-url http://127.0.0.1:8070 \
+        --entity-id http://127.0.0.1:8070/metadata --base-url http://127.0.0.1:8070 \
         [--certs certs/dev] [--valid-days 7]
 
 The document is an md:EntityDescriptor with one md:IDPSSODescriptor: the
