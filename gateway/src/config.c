@@ -1478,12 +1478,39 @@ free_dirents(struct dirent **v, size_t n)
 	free(v);
 }
 
+/*
+ * Loads one file of a clients/ or countries/ directory into base (an entry
+ * of section s): *file_out gets the joined path (owned by the entry), then
+ * the YAML is parsed, or the defaults are set when it does not load.
+ * Returns false only when the path cannot be allocated (x->oom is set).
+ */
+static bool
+load_dir_file(struct cfg_ctx *x, const char *dir, const char *name,
+    const struct cfg_section *s, void *base, char **file_out)
+{
+	struct cfg_yaml y;
+	char *path;
+
+	if ((path = cfg_path_join(dir, name)) == NULL) {
+		x->oom = true;
+		return false;
+	}
+	*file_out = path;
+	x->file = path;
+	x->n_lines = 0;
+	x->file_base = name;
+	if (cfg_yaml_load(x, path, &y))
+		cfg_parse_root(x, s, &y, base);
+	else
+		cfg_section_defaults(x, s, base);
+	cfg_yaml_free(&y);
+	return true;
+}
+
 static void
 load_clients(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, size_t n)
 {
-	struct cfg_yaml y;
 	size_t i;
-	char *path;
 
 	if (n == 0)
 		return;
@@ -1494,29 +1521,17 @@ load_clients(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, size_
 	for (i = 0; i < n && !x->oom; i++) {
 		struct gw_client_conf *cl = &c->clients[c->n_clients];
 
-		if ((path = cfg_path_join(c->clients_dir, ents[i]->d_name)) == NULL) {
-			x->oom = true;
+		if (!load_dir_file(x, c->clients_dir, ents[i]->d_name, &cfg_client_section, cl,
+		    &cl->file))
 			return;
-		}
-		cl->file = path;
 		c->n_clients++;
-		x->file = path;
-		x->n_lines = 0;
-		x->file_base = ents[i]->d_name;
-		if (cfg_yaml_load(x, path, &y))
-			cfg_parse_root(x, &cfg_client_section, &y, cl);
-		else
-			cfg_section_defaults(x, &cfg_client_section, cl);
-		cfg_yaml_free(&y);
 	}
 }
 
 static void
 load_countries(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, size_t n)
 {
-	struct cfg_yaml y;
 	size_t i;
-	char *path;
 
 	if (n == 0)
 		return;
@@ -1527,20 +1542,10 @@ load_countries(struct cfg_ctx *x, struct gw_config *c, struct dirent **ents, siz
 	for (i = 0; i < n && !x->oom; i++) {
 		struct gw_country_conf *co = &c->countries[c->n_countries];
 
-		if ((path = cfg_path_join(c->countries_dir, ents[i]->d_name)) == NULL) {
-			x->oom = true;
+		if (!load_dir_file(x, c->countries_dir, ents[i]->d_name, &cfg_country_section, co,
+		    &co->file))
 			return;
-		}
-		co->file = path;
 		c->n_countries++;
-		x->file = path;
-		x->n_lines = 0;
-		x->file_base = ents[i]->d_name;
-		if (cfg_yaml_load(x, path, &y))
-			cfg_parse_root(x, &cfg_country_section, &y, co);
-		else
-			cfg_section_defaults(x, &cfg_country_section, co);
-		cfg_yaml_free(&y);
 	}
 }
 
