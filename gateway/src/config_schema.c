@@ -1054,7 +1054,7 @@ static const struct cfg_directive client_d[] = {
 	  .type_doc = "path",
 	  .doc = "`private_key_jwt`: the client's public JWKS as a file (public keys only); give this or `jwks_uri`." },
 	{ .name = "jwks_uri", .type = D_STR, OFF(struct gw_client_conf, jwks_uri),
-	  .check = check_url_https, .doc = "`private_key_jwt`: URL of the client's JWKS (https)." },
+	  .check = check_url_https, .doc = "`private_key_jwt`: URL of the client's JWKS (https; http only to loopback). Fetched whenever a configuration snapshot is built (start, `SIGHUP`); when it cannot be fetched the last good copy stays in use, and a client whose keys were never fetched has its assertions refused until a reload finds them." },
 	{ .name = "scopes", .type = D_STRLIST, LIST(struct gw_client_conf, scopes, n_scopes),
 	  .def = "openid", .check = check_scope,
 	  .doc = "Scopes the client may request; must include `openid`." },

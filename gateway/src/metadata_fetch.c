@@ -8,20 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "audit.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "fetch.h"
 #include "log.h"
 #include "saml/metadata.h"
 
 #define MD_MAX_COUNTRIES 64
 #define MD_RETRY_S 300			/* after a failure, try again sooner */
-#define MD_CONNECT_TIMEOUT_S 5L
-#define MD_TIMEOUT_S 15L
 
 /* When each country is next due; main thread only. */
 static struct {
@@ -43,49 +41,6 @@ next_due(const char *code)
 	(void)snprintf(sched[n_sched].code, sizeof(sched[n_sched].code), "%s", code);
 	sched[n_sched].next = 0;
 	return &sched[n_sched++].next;
-}
-
-static size_t
-collect(char *p, size_t sz, size_t n, void *ud)
-{
-	struct eidgw_buf *b = ud;
-
-	return eidgw_buf_append(b, p, sz * n) == EIDGW_OK ? sz * n : 0;
-}
-
-static bool
-fetch(const char *url, struct eidgw_buf *out, char *why, size_t whylen)
-{
-	CURL *c = curl_easy_init();
-	CURLcode cc;
-	long status = 0;
-
-	if (c == NULL) {
-		(void)snprintf(why, whylen, "no memory");
-		return false;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, MD_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, MD_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "eidgw-metadata/0.1");
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (cc != CURLE_OK) {
-		(void)snprintf(why, whylen, "%s", cc == CURLE_WRITE_ERROR ?
-		    "document larger than the metadata size limit" : curl_easy_strerror(cc));
-		return false;
-	}
-	if (status != 200) {
-		(void)snprintf(why, whylen, "HTTP status %ld", status);
-		return false;
-	}
-	return true;
 }
 
 /* Writes data to path through a temporary file, fsync and rename: never a torn copy. */
@@ -159,7 +114,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		return false;
 	}
 	eidgw_buf_init(&doc, SAML_METADATA_MAX_BYTES);
-	if (!fetch(s->metadata_url, &doc, why, sizeof(why))) {
+	if (!gw_fetch(s->metadata_url, &doc, why, sizeof(why))) {
 		gw_logkv(LOG_WARNING, NULL, "metadata.fetch_failed", why, "country", c->code,
 		    "url", s->metadata_url, "using", "last good copy", (const char *)NULL);
 		goto out;

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "core/util.h"
+#include "fetch.h"
 #include "log.h"
 #include "saml/xmldsig.h"
 
@@ -63,6 +64,12 @@ runtime_free(void *p)
 		gw_connector_free(rt->countries[i].plugin);
 	}
 	free(rt->countries);
+	for (i = 0; i < rt->n_fetched_jwks; i++) {
+		free(rt->fetched_jwks_client[i]);
+		free(rt->fetched_jwks[i]);
+	}
+	free(rt->fetched_jwks_client);
+	free(rt->fetched_jwks);
 	free(rt->entity_id);
 	free(rt->acs_url);
 	free(rt->return_url);
@@ -142,6 +149,64 @@ auth_method(enum gw_client_auth a)
 	}
 }
 
+/* The JWKS the snapshot in service fetched for client_id, if any. */
+static const char *
+last_good_jwks(struct gw_app *app, const char *client_id)
+{
+	const struct gw_config *cur = atomic_load(&app->cfg);
+	const struct gw_runtime *rt = cur != NULL ? cur->runtime : NULL;
+	size_t i;
+
+	/* main thread only (start, reload): the current snapshot cannot go away under us */
+	for (i = 0; rt != NULL && i < rt->n_fetched_jwks; i++)
+		if (strcmp(rt->fetched_jwks_client[i], client_id) == 0)
+			return rt->fetched_jwks[i];
+	return NULL;
+}
+
+/*
+ * A key set that no one can sign for: the public half of a key generated
+ * and thrown away here.  A client whose keys could never be fetched gets
+ * it, so its assertions fail closed while every other client is served.
+ */
+static char *
+unusable_jwks(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	char *jwk = NULL, *out = NULL;
+
+	if (k != NULL && oidc_jwk_public_json(k, "unavailable", OIDC_ALG_ES256, &jwk) == EIDGW_OK &&
+	    asprintf(&out, "{\"keys\":[%s]}", jwk) < 0)
+		out = NULL;
+	free(jwk);
+	EVP_PKEY_free(k);
+	return out;
+}
+
+static enum eidgw_err
+keep_fetched(struct gw_runtime *rt, const char *client_id, const char *jwks)
+{
+	char **c, **j;
+
+	c = realloc(rt->fetched_jwks_client, (rt->n_fetched_jwks + 1) * sizeof(*c));
+	if (c == NULL)
+		return EIDGW_E_NOMEM;
+	rt->fetched_jwks_client = c;
+	j = realloc(rt->fetched_jwks, (rt->n_fetched_jwks + 1) * sizeof(*j));
+	if (j == NULL)
+		return EIDGW_E_NOMEM;
+	rt->fetched_jwks = j;
+	c[rt->n_fetched_jwks] = strdup(client_id);
+	j[rt->n_fetched_jwks] = strdup(jwks);
+	if (c[rt->n_fetched_jwks] == NULL || j[rt->n_fetched_jwks] == NULL) {
+		free(c[rt->n_fetched_jwks]);
+		free(j[rt->n_fetched_jwks]);
+		return EIDGW_E_NOMEM;
+	}
+	rt->n_fetched_jwks++;
+	return EIDGW_OK;
+}
+
 static enum eidgw_err
 build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *rt,
     struct gw_config_errors *errs)
@@ -175,14 +240,34 @@ build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *r
 		o->n_redirect_uris = c->n_redirect_uris;
 		o->auth_method = auth_method(c->auth_method);
 		o->secret = c->client_secret;
-		if (c->auth_method == GW_AUTH_PRIVATE_KEY_JWT) {
-			if (c->jwks_file == NULL) {
-				add_error(errs, c->file, c->line, EIDGW_E_CONFIG_VALUE,
-				    "client %s: jwks_uri is not supported yet; give jwks_file",
-				    c->client_id);
-				rc = EIDGW_E_CONFIG;
-				goto out;
+		if (c->auth_method == GW_AUTH_PRIVATE_KEY_JWT && c->jwks_file == NULL) {
+			/*
+			 * Fetched when the snapshot is built (start, reload).  When the
+			 * client's JWKS cannot be had, the client gets an empty key set:
+			 * its assertions fail (closed) until a reload finds the keys,
+			 * and the rest of the gateway serves.
+			 */
+			struct eidgw_buf b;
+			const char *last;
+			char why[160];
+
+			eidgw_buf_init(&b, RT_JWKS_MAX);
+			if (gw_fetch(c->jwks_uri, &b, why, sizeof(why))) {
+				jwks[i] = eidgw_buf_steal(&b, NULL);
+			} else {
+				eidgw_buf_free(&b);
+				last = last_good_jwks(app, c->client_id);
+				gw_logkv(LOG_ERR, NULL, "client.jwks_unavailable", why, "client",
+				    c->client_id, "url", c->jwks_uri, "using", last != NULL ?
+				    "last good copy" : "no key (assertions refused)", (const char *)NULL);
+				jwks[i] = last != NULL ? strdup(last) : unusable_jwks();
 			}
+			if (jwks[i] == NULL)
+				goto out;
+			o->jwks_json = jwks[i];
+			if (keep_fetched(rt, c->client_id, jwks[i]) != EIDGW_OK)
+				goto out;
+		} else if (c->auth_method == GW_AUTH_PRIVATE_KEY_JWT) {
 			if ((jwks[i] = read_small_file(c->jwks_file, RT_JWKS_MAX, NULL)) == NULL) {
 				add_error(errs, c->file, c->line, EIDGW_E_CONFIG_FILE,
 				    "client %s: cannot read jwks_file %s", c->client_id, c->jwks_file);

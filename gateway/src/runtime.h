@@ -40,6 +40,10 @@ struct gw_runtime {
 	struct gw_country_rt *countries;
 	size_t n_countries;
 	enum eidgw_sig_alg saml_sig_alg;
+	/* JWKS fetched from clients' jwks_uri (kept as the last good copy for the next snapshot) */
+	char **fetched_jwks_client;
+	char **fetched_jwks;
+	size_t n_fetched_jwks;
 };
 
 /*
