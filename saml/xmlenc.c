@@ -545,7 +545,7 @@ originator_key(xmlNodePtr oki, EVP_PKEY **out, struct eidgw_diag *d)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "originator key is not EC");
 	/* The ephemeral point must be on its curve (invalid-curve attacks). */
 	if ((chk = EVP_PKEY_CTX_new_from_pkey(NULL, acc, NULL)) == NULL ||
-	    EVP_PKEY_public_check(chk) != 1)
+	    EVP_PKEY_public_check_quick(chk) != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "originator point not on its curve");
 	*out = acc;
 	acc = NULL;
