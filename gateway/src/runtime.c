@@ -394,15 +394,13 @@ load_plugin_country(struct gw_app *app, const struct gw_config *cfg, struct gw_c
 	    "connector", c->conf->connector, (const char *)NULL);
 }
 
-static enum eidgw_sig_alg
-saml_alg_of(const struct gw_config *cfg)
+enum eidgw_sig_alg
+gw_sig_alg_from_name(const char *a)
 {
-	const char *a = cfg->saml_signature_alg;
 	enum eidgw_sig_alg alg;
 
 	if (a == NULL)
-		return cfg->saml_signing.key != NULL && cfg->saml_signing.key->type == EIDGW_KEY_RSA ?
-		    EIDGW_SIG_RSA_PSS_SHA256 : EIDGW_SIG_ECDSA_SHA256;
+		return EIDGW_SIG_NONE;
 	if ((alg = saml_sig_alg_from_uri(a)) != EIDGW_SIG_NONE)
 		return alg;
 	if (strcmp(a, "ecdsa-sha256") == 0) return EIDGW_SIG_ECDSA_SHA256;
@@ -412,7 +410,18 @@ saml_alg_of(const struct gw_config *cfg)
 	if (strcmp(a, "rsa-pss-sha384") == 0) return EIDGW_SIG_RSA_PSS_SHA384;
 	if (strcmp(a, "rsa-pss-sha512") == 0) return EIDGW_SIG_RSA_PSS_SHA512;
 	if (strcmp(a, "rsa-sha256") == 0) return EIDGW_SIG_RSA_PKCS1_SHA256;
+	if (strcmp(a, "rsa-sha384") == 0) return EIDGW_SIG_RSA_PKCS1_SHA384;
+	if (strcmp(a, "rsa-sha512") == 0) return EIDGW_SIG_RSA_PKCS1_SHA512;
 	return EIDGW_SIG_NONE;
+}
+
+static enum eidgw_sig_alg
+saml_alg_of(const struct gw_config *cfg)
+{
+	if (cfg->saml_signature_alg == NULL)
+		return cfg->saml_signing.key != NULL && cfg->saml_signing.key->type == EIDGW_KEY_RSA ?
+		    EIDGW_SIG_RSA_PSS_SHA256 : EIDGW_SIG_ECDSA_SHA256;
+	return gw_sig_alg_from_name(cfg->saml_signature_alg);
 }
 
 enum eidgw_err

@@ -64,6 +64,9 @@ gw_runtime_of(const struct gw_config *cfg)
 
 const struct gw_country_rt *gw_runtime_country(const struct gw_runtime *rt, const char *code);
 
+/* "ecdsa-sha256", "rsa-pss-sha256", ... or an algorithm URI; EIDGW_SIG_NONE if unknown. */
+enum eidgw_sig_alg gw_sig_alg_from_name(const char *name);
+
 /* Map between enum gw_loa and the eIDAS notified LoA URIs. */
 const char *gw_loa_uri(enum gw_loa loa);
 enum gw_loa gw_loa_from_uri(const char *uri);
