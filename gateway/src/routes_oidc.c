@@ -68,15 +68,17 @@ gw_log_refusal(const struct gw_req *req, const char *event, enum eidgw_err rc,
 	    "code", eidgw_err_name(rc), (const char *)NULL);
 }
 
+/* Discovery and JWKS: public documents, cacheable for 300 s. */
 static void
-h_discovery(struct gw_req *req, struct gw_resp *resp)
+send_public_doc(struct gw_req *req, struct gw_resp *resp,
+    enum eidgw_err (*doc)(const struct oidc_provider *, struct oidc_response *))
 {
 	const struct gw_runtime *rt = gw_req_runtime(req, resp);
 	struct oidc_response o = { 0 };
 
 	if (rt == NULL)
 		return;
-	if (oidc_discovery(rt->oidc, &o) != EIDGW_OK) {
+	if (doc(rt->oidc, &o) != EIDGW_OK) {
 		oidc_response_free(&o);
 		gw_resp_error_page(req, resp, 500);
 		return;
@@ -87,21 +89,15 @@ h_discovery(struct gw_req *req, struct gw_resp *resp)
 }
 
 static void
+h_discovery(struct gw_req *req, struct gw_resp *resp)
+{
+	send_public_doc(req, resp, oidc_discovery);
+}
+
+static void
 h_jwks(struct gw_req *req, struct gw_resp *resp)
 {
-	const struct gw_runtime *rt = gw_req_runtime(req, resp);
-	struct oidc_response o = { 0 };
-
-	if (rt == NULL)
-		return;
-	if (oidc_jwks(rt->oidc, &o) != EIDGW_OK) {
-		oidc_response_free(&o);
-		gw_resp_error_page(req, resp, 500);
-		return;
-	}
-	gw_send_oidc_response(req, resp, &o);
-	resp->max_age = 300;
-	oidc_response_free(&o);
+	send_public_doc(req, resp, oidc_jwks);
 }
 
 typedef enum eidgw_err (*oidc_endpoint_fn)(const struct oidc_provider *,
