@@ -359,7 +359,7 @@ allow_header(const struct gw_route *r, char *out, size_t n)
 {
 	out[0] = '\0';
 	if (r->methods & GW_GET)
-		(void)snprintf(out, n, "GET, HEAD");
+		(void)snprintf(out, n, (r->methods & GW_NO_HEAD) ? "GET" : "GET, HEAD");
 	if (r->methods & GW_POST)
 		(void)snprintf(out + strlen(out), n - strlen(out), "%sPOST",
 		    out[0] != '\0' ? ", " : "");
@@ -498,7 +498,7 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 	}
 	req->route = gw_metrics_route(r->name);
 	if ((req->method & r->methods) == 0 &&
-	    !(req->method == GW_HEAD && (r->methods & GW_GET))) {
+	    !(req->method == GW_HEAD && (r->methods & GW_GET) && !(r->methods & GW_NO_HEAD))) {
 		allow_header(r, allow, sizeof(allow));
 		gw_resp_error_page(req, &resp, 405);
 		if (gw_resp_header(&resp, "Allow", allow) != EIDGW_OK)

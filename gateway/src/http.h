@@ -24,7 +24,8 @@ struct MHD_Connection;
 enum gw_method {
 	GW_GET = 1u << 0,
 	GW_POST = 1u << 1,
-	GW_HEAD = 1u << 2,	/* accepted wherever GET is */
+	GW_HEAD = 1u << 2,	/* accepted wherever GET is, unless GW_NO_HEAD */
+	GW_NO_HEAD = 1u << 3,	/* route flag: its GET changes state, so HEAD is refused */
 	GW_OTHER = 1u << 7,
 };
 

@@ -156,6 +156,40 @@ out:
 	return rc;
 }
 
+/*
+ * Consumes a transaction whose content the caller already holds: whoever
+ * takes it moves the login on (and stores it again) or ends it, so a login
+ * already answered to the service, or taken by a concurrent step, cannot be
+ * started once more.
+ */
+static enum eidgw_err
+txn_consume(struct gw_req *req, const char *id)
+{
+	struct eidgw_store *s = req->app->store;
+	char key[8 + TXN_ID_LEN];
+	struct eidgw_buf b;
+	enum eidgw_err rc;
+
+	(void)snprintf(key, sizeof(key), "txn:%s", id);
+	eidgw_buf_init(&b, TXN_MAX_BYTES);
+	rc = s->ops->take(s, key, &b);
+	eidgw_buf_free(&b);
+	return rc;
+}
+
+/* Ends a stored transaction after the login failed past its start. */
+static void
+txn_drop(struct gw_req *req, const char *id)
+{
+	struct eidgw_store *s = req->app->store;
+	char key[8 + TXN_ID_LEN];
+
+	(void)snprintf(key, sizeof(key), "txn:%s", id);
+	if (s->ops->del(s, key) != EIDGW_OK)
+		gw_log(LOG_WARNING, req->req_id, "login.txn_drop",
+		    "a failed login stays open until its TTL");
+}
+
 /* The value of cookie name from the Cookie header, into out; false if absent. */
 static bool
 cookie_get(const struct gw_req *req, const char *name, char *out, size_t outlen)
@@ -300,6 +334,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	struct saml_authnrequest *ar = NULL;
 	struct eidgw_diag d = { 0 };
 	char *url = NULL, msg_hash[65];
+	enum eidgw_sig_alg alg;
 	const char *dest;
 	size_t i, n = 0;
 
@@ -320,10 +355,15 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	p.requester_id = client != NULL ? client->requester_id : NULL;
 	p.provider_name = client != NULL ? client->client_name : NULL;
 	p.omit_scoping = s->omit_scoping;
+	/* the binding we want the Response on, unless the country's node chokes on it */
+	p.protocol_binding = s->omit_protocol_binding ? NULL : SAML_BINDING_POST;
 	p.now = eidgw_now();
+	/* the country's own algorithm (checked against the key at load), else the gateway's */
+	if ((alg = gw_sig_alg_from_name(s->signature_alg)) == EIDGW_SIG_NONE)
+		alg = rt->saml_sig_alg;
 	if (s->binding == GW_BINDING_POST) {
 		p.key = cfg->saml_signing.key;
-		p.alg = rt->saml_sig_alg;
+		p.alg = alg;
 	}
 	if (saml_authnrequest_build(&p, &ar, &d) != EIDGW_OK) {
 		gw_log_diag(LOG_ERR, req->req_id, "login.authnrequest", &d);
@@ -342,6 +382,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	    GW_AUDIT_STR("message_sha256", msg_hash), GW_AUDIT_STR("destination", dest) }, 4) !=
 	    EIDGW_OK) {
 		saml_authnrequest_free(ar);
+		txn_drop(req, t->id);
 		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		return;
 	}
@@ -350,8 +391,9 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	    s->binding == GW_BINDING_POST ? "post" : "redirect", (const char *)NULL);
 	if (s->binding == GW_BINDING_REDIRECT) {
 		if (saml_binding_redirect_encode(dest, "SAMLRequest", ar->xml, ar->xml_len, t->id,
-		    cfg->saml_signing.key, rt->saml_sig_alg, &url, &d) != EIDGW_OK) {
+		    cfg->saml_signing.key, alg, &url, &d) != EIDGW_OK) {
 			gw_log_diag(LOG_ERR, req->req_id, "login.authnrequest", &d);
+			txn_drop(req, t->id);
 			fail_to_client(req, resp, rt, t->az, "server_error", NULL, GW_LOGIN_ERROR);
 		} else {
 			redirect(req, resp, url);
@@ -365,6 +407,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 	    "/static/autopost.js", &resp->body, &d) != EIDGW_OK) {
 		gw_log_diag(LOG_ERR, req->req_id, "login.authnrequest", &d);
 		saml_authnrequest_free(ar);
+		txn_drop(req, t->id);
 		fail_to_client(req, resp, rt, t->az, "server_error", NULL, GW_LOGIN_ERROR);
 		return;
 	}
@@ -657,6 +700,15 @@ h_select(struct gw_req *req, struct gw_resp *resp)
 	country = oidc_params_get(&form, "country");
 	if (country == NULL || strlen(country) != 2) {
 		show_selector(req, resp, rt, &t, true, oidc_params_get(&form, "lang"));
+		goto out;
+	}
+	/* the start either stores the transaction again or ends the login */
+	if ((rc = txn_consume(req, t.id)) != EIDGW_OK) {
+		gw_logkv(LOG_NOTICE, req->req_id, "login.select", "login already moved on or ended",
+		    "code", eidgw_err_name(rc), (const char *)NULL);
+		gw_page_error(req, resp, rc == EIDGW_E_STORE_UNAVAILABLE ? 503 : 400,
+		    req_lang(req, t.az), rc == EIDGW_E_STORE_UNAVAILABLE ? T_ERROR_UNAVAILABLE :
+		    T_ERROR_EXPIRED);
 		goto out;
 	}
 	set_cookie(req, resp, COUNTRY_COOKIE, country[0] >= 'A' && country[0] <= 'Z' &&
@@ -988,9 +1040,10 @@ out:
 }
 
 const struct gw_route gw_login_routes[] = {
-	{ "/oidc/authorize", GW_GET | GW_POST, h_authorize, "authorize" },
+	/* a GET here opens or finishes a login: HEAD must not (link checkers, prefetch) */
+	{ "/oidc/authorize", GW_GET | GW_POST | GW_NO_HEAD, h_authorize, "authorize" },
 	{ "/login/select", GW_GET | GW_POST, h_select, "select" },
 	{ "/saml/acs", GW_POST, h_acs, "acs" },
-	{ "/login/return", GW_GET | GW_POST, h_return, "return" },
+	{ "/login/return", GW_GET | GW_POST | GW_NO_HEAD, h_return, "return" },
 };
 const size_t gw_n_login_routes = sizeof(gw_login_routes) / sizeof(gw_login_routes[0]);

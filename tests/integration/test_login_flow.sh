@@ -75,6 +75,16 @@ pass "preselected country: code, tokens, acr high"
 [ "$(code_of -b "$tmp/jar1" "$r1")" = 400 ] || fail "replayed return accepted"
 pass "replayed return refused"
 
+# 2b. HEAD must not do what GET does: a HEAD of the return URL (link checkers, prefetch)
+#     would consume the transaction and mint a code in its Location header.
+r1=$(loc -c "$tmp/jar1b" "$authz&country=BE")
+[ "$(code_of -I -b "$tmp/jar1b" "$r1")" = 405 ] || fail "HEAD of the connector return was served"
+[ "$(code_of -I "$authz&country=BE")" = 405 ] || fail "HEAD of the authorization endpoint was served"
+r2=$(loc -b "$tmp/jar1b" "$r1")
+case "$r2" in *"code="*) ;; *) fail "the login did not survive a HEAD of its return: $r2" ;; esac
+[ "$(code_of -I "$base/login/select")" = 400 ] || fail "HEAD of the selector (no cookie) not answered like GET"
+pass "HEAD refused where GET opens or finishes a login"
+
 # 3. Without country: the selector, bound to the browser's cookie.
 r=$(loc -c "$tmp/jar2" "$authz&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fsubstantial&ui_locales=nl")
 [ "$r" = "$base/login/select" ] || fail "no selector redirect: $r"
@@ -98,6 +108,18 @@ case "$r" in "$base/login/return?state="*) ;; *) fail "selector POST did not sta
 r2=$(loc -b "$tmp/jar2" "$r")
 case "$r2" in *"code="*) ;; *) fail "NL login did not complete: $r2" ;; esac
 pass "selector POST: CSRF enforced, choice required, login completes"
+
+# 3b. Once the service got an error for this login, the selector cannot start it again
+#     (one authorization response per request).
+r=$(loc -c "$tmp/jar4" "$authz")
+[ "$r" = "$base/login/select" ] || fail "no selector redirect: $r"
+curl -s -b "$tmp/jar4" "$base/login/select" > "$tmp/sel4.html"
+csrf4=$(grep -o 'name="csrf" value="[^"]*"' "$tmp/sel4.html" | sed 's/.*value="//; s/"$//')
+r=$(loc -b "$tmp/jar4" -d "csrf=$csrf4&country=XX" "$base/login/select")
+case "$r" in *"error=invalid_request"*"state=st-1"*"iss="*) ;; *) fail "unknown country: $r" ;; esac
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$tmp/jar4" -d "csrf=$csrf4&country=NL" "$base/login/select")
+[ "$out" = "400 " ] || fail "a login answered with an error was started again: $out"
+pass "selector: a login ended with an error cannot be restarted"
 
 # 4. LoA: a country whose scheme asserts less than asked is refused to the service.
 r=$(loc -c "$tmp/jar3" "$authz&country=FI&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fhigh")
@@ -124,7 +146,7 @@ case "$r" in *"error=login_required"*) ;; *) fail "prompt=none: $r" ;; esac
 pass "prompt=none: login_required"
 
 # 8. Metrics saw the logins.
-grep -q 'eidgw_logins_total{outcome="success"} 2' <<<"$(curl -s "$base/metrics")" || fail "login metrics"
+grep -q 'eidgw_logins_total{outcome="success"} 3' <<<"$(curl -s "$base/metrics")" || fail "login metrics"
 pass "metrics count the logins"
 
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
