@@ -20,8 +20,6 @@
 #include "saml/xmldsig.h"
 #include "saml/xmlenc.h"
 
-#define TV EIDGW_TEST_DATA "/testvectors/"
-
 static const char sample[] =
     "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
     "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_resp1\" Version=\"2.0\">"
@@ -31,88 +29,7 @@ static const char sample[] =
     "<saml:Subject><saml:NameID>alice@example.org</saml:NameID></saml:Subject>"
     "</saml:Assertion></samlp:Response>";
 
-static struct eidgw_key *rsa3072, *p256, *bp256, *other_p256, *rsa2048;
-
-static struct eidgw_key *
-load_key(const char *key, const char *cert)
-{
-	struct eidgw_key *k = NULL;
-	struct eidgw_diag d;
-	char kp[512], cp[512];
-
-	eidgw_diag_clear(&d);
-	(void)snprintf(kp, sizeof(kp), TV "%s", key);
-	(void)snprintf(cp, sizeof(cp), TV "%s", cert != NULL ? cert : "");
-	if (eidgw_key_load_pem(kp, cert != NULL ? cp : NULL, 2048, &k, &d) != EIDGW_OK)
-		return NULL;
-	return k;
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	rsa3072 = load_key("generated/keys/rsa-3072.key.pem", "generated/keys/rsa-3072.cert.pem");
-	p256 = load_key("eidas-node/test.p12.test-ec-nist.key.pem",
-	    "eidas-node/test.p12.test-ec-nist.cert.pem");
-	bp256 = load_key("generated/keys/brainpoolP256r1.key.pem",
-	    "generated/keys/brainpoolP256r1.cert.pem");
-	other_p256 = load_key("w3c-xmlenc11-interop/EC-P256.key.pem", NULL);
-	rsa2048 = load_key("w3c-xmlenc11-interop/RSA-2048_SHA256WithRSA.key.pem", NULL);
-	return rsa3072 && p256 && bp256 && other_p256 && rsa2048 ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	eidgw_key_free(rsa3072);
-	eidgw_key_free(p256);
-	eidgw_key_free(bp256);
-	eidgw_key_free(other_p256);
-	eidgw_key_free(rsa2048);
-	return 0;
-}
-
-static xmlDocPtr
-parse_str(const char *s, size_t len)
-{
-	struct eidgw_diag d;
-	xmlDocPtr doc = NULL;
-
-	eidgw_diag_clear(&d);
-	assert_int_equal(saml_xml_parse(s, len, 1 << 20, &doc, &d), EIDGW_OK);
-	return doc;
-}
-
-static xmlDocPtr
-wire(xmlDocPtr doc)
-{
-	xmlChar *mem = NULL;
-	xmlDocPtr out;
-	int len = 0;
-
-	xmlDocDumpMemory(doc, &mem, &len);
-	assert_non_null(mem);
-	out = parse_str((const char *)mem, (size_t)len);
-	xmlFree(mem);
-	xmlFreeDoc(doc);
-	return out;
-}
-
-static xmlNodePtr
-find(xmlNodePtr n, const char *ns, const char *name)
-{
-	xmlNodePtr r;
-
-	for (; n != NULL; n = n->next) {
-		if (saml_xml_is(n, ns, name))
-			return n;
-		if (n->type == XML_ELEMENT_NODE && (r = find(n->children, ns, name)) != NULL)
-			return r;
-	}
-	return NULL;
-}
+#include "saml_test_keys.h"
 
 /* The sample with its Assertion signed by p256 and encrypted for `to`. */
 static xmlDocPtr
@@ -124,7 +41,7 @@ encrypted_sample(const struct eidgw_key *to)
 
 	eidgw_diag_clear(&d);
 	assert_int_equal(saml_sig_sign_enveloped(doc, a, "ID",
-	    saml_xml_child(a, SAML_NS_ASSERTION, "Issuer", NULL), p256, EIDGW_SIG_ECDSA_SHA256,
+	    saml_xml_child(a, SAML_NS_ASSERTION, "Issuer", NULL), K.p256, EIDGW_SIG_ECDSA_SHA256,
 	    &d), EIDGW_OK);
 	assert_int_equal(saml_encrypt_element(doc, a, to->pub, to->cert, &ea, &d), EIDGW_OK);
 	assert_true(saml_xml_is(ea, SAML_NS_ASSERTION, "EncryptedAssertion"));
@@ -148,7 +65,7 @@ static void
 roundtrip(const struct eidgw_key *to, const char *key_alg)
 {
 	struct eidgw_diag d;
-	struct saml_trust trust = { &p256->pub, 1 };
+	struct saml_trust trust = { &K.p256->pub, 1 };
 	struct saml_sig_policy sp = { 0 };
 	xmlDocPtr doc = encrypted_sample(to);
 	xmlNodePtr asrt = NULL, ek_em;
@@ -181,15 +98,15 @@ static void
 test_roundtrip_rsa_oaep(void **state)
 {
 	(void)state;
-	roundtrip(rsa3072, SAML_ENC_RSA_OAEP);
+	roundtrip(K.rsa3072, SAML_ENC_RSA_OAEP);
 }
 
 static void
 test_roundtrip_ecdh_es(void **state)
 {
 	(void)state;
-	roundtrip(p256, SAML_ENC_KW_AES256);
-	roundtrip(bp256, SAML_ENC_KW_AES256);
+	roundtrip(K.p256, SAML_ENC_KW_AES256);
+	roundtrip(K.bp256, SAML_ENC_KW_AES256);
 }
 
 static void
@@ -200,20 +117,20 @@ test_wrong_keys(void **state)
 	xmlNodePtr asrt = NULL;
 
 	(void)state;
-	doc = encrypted_sample(rsa3072);
-	assert_int_equal(decrypt_with(doc, rsa2048, &asrt, &d), EIDGW_E_SAML_DECRYPT);
+	doc = encrypted_sample(K.rsa3072);
+	assert_int_equal(decrypt_with(doc, K.rsa2048, &asrt, &d), EIDGW_E_SAML_DECRYPT);
 	assert_null(asrt);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d2), EIDGW_E_SAML_ENC_NO_KEY);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d2), EIDGW_E_SAML_ENC_NO_KEY);
 	/* The EncryptedAssertion is untouched after a failure. */
 	assert_non_null(find(doc->children, SAML_NS_ASSERTION, "EncryptedAssertion"));
 	xmlFreeDoc(doc);
 
-	doc = encrypted_sample(p256);
-	assert_int_equal(decrypt_with(doc, other_p256, &asrt, &d2), EIDGW_E_SAML_DECRYPT);
+	doc = encrypted_sample(K.p256);
+	assert_int_equal(decrypt_with(doc, K.other_p256, &asrt, &d2), EIDGW_E_SAML_DECRYPT);
 	/* Same generic reason as RSA: nothing tells which step failed. */
 	assert_string_equal(d.reason, d2.reason);
-	assert_int_equal(decrypt_with(doc, bp256, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
+	assert_int_equal(decrypt_with(doc, K.bp256, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
 	xmlFreeDoc(doc);
 }
 
@@ -252,20 +169,20 @@ test_tampering_generic(void **state)
 
 	(void)state;
 	/* A flipped octet in the content (ciphertext, then tag, then IV). */
-	doc = encrypted_sample(rsa3072);
+	doc = encrypted_sample(K.rsa3072);
 	flip_b64_text(data_cipher_value(doc), 40);
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d1), EIDGW_E_SAML_DECRYPT);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d1), EIDGW_E_SAML_DECRYPT);
 	xmlFreeDoc(doc);
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	flip_b64_text(data_cipher_value(doc), 2);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d2), EIDGW_E_SAML_DECRYPT);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d2), EIDGW_E_SAML_DECRYPT);
 	xmlFreeDoc(doc);
 	/* A flipped octet in the wrapped key. */
-	doc = encrypted_sample(rsa3072);
+	doc = encrypted_sample(K.rsa3072);
 	ek = find(doc->children, SAML_NS_XENC, "EncryptedKey");
 	flip_b64_text(find(saml_xml_child(ek, SAML_NS_XENC, "CipherData", NULL), SAML_NS_XENC,
 	    "CipherValue"), 7);
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d3), EIDGW_E_SAML_DECRYPT);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d3), EIDGW_E_SAML_DECRYPT);
 	xmlFreeDoc(doc);
 	assert_string_equal(d1.reason, d3.reason);
 	assert_string_equal(d1.reason, d2.reason);
@@ -281,40 +198,40 @@ test_algorithms_refused(void **state)
 
 	(void)state;
 	/* RSA PKCS#1 v1.5 key transport. */
-	doc = encrypted_sample(rsa3072);
+	doc = encrypted_sample(K.rsa3072);
 	em = saml_xml_child(find(doc->children, SAML_NS_XENC, "EncryptedKey"), SAML_NS_XENC,
 	    "EncryptionMethod", NULL);
 	xmlSetProp(em, (const xmlChar *)"Algorithm",
 	    (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#rsa-1_5");
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	/* OAEP with MD5 digest. */
 	xmlSetProp(em, (const xmlChar *)"Algorithm", (const xmlChar *)SAML_ENC_RSA_OAEP);
 	xmlSetProp(saml_xml_child(em, SAML_NS_DSIG, "DigestMethod", NULL),
 	    (const xmlChar *)"Algorithm", (const xmlChar *)"http://www.w3.org/2001/04/xmldsig-more#md5");
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	xmlFreeDoc(doc);
 
 	/* AES-CBC and 3DES content. */
-	doc = encrypted_sample(rsa3072);
+	doc = encrypted_sample(K.rsa3072);
 	em = saml_xml_child(find(doc->children, SAML_NS_XENC, "EncryptedData"), SAML_NS_XENC,
 	    "EncryptionMethod", NULL);
 	xmlSetProp(em, (const xmlChar *)"Algorithm",
 	    (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#aes256-cbc");
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	xmlSetProp(em, (const xmlChar *)"Algorithm",
 	    (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#tripledes-cbc");
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	xmlFreeDoc(doc);
 
 	/* ECDH with a SHA-1 ConcatKDF, and another agreement algorithm. */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	em = find(doc->children, SAML_NS_XENC11, "ConcatKDFParams");
 	xmlSetProp(saml_xml_child(em, SAML_NS_DSIG, "DigestMethod", NULL),
 	    (const xmlChar *)"Algorithm", (const xmlChar *)"http://www.w3.org/2000/09/xmldsig#sha1");
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	xmlSetProp(find(doc->children, SAML_NS_XENC, "AgreementMethod"),
 	    (const xmlChar *)"Algorithm", (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#dh");
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_ALG);
 	xmlFreeDoc(doc);
 	assert_null(asrt);
 }
@@ -332,18 +249,18 @@ test_originator_key_checks(void **state)
 
 	(void)state;
 	/* The ephemeral point must be on the curve. */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	pk = find(doc->children, SAML_NS_DSIG11, "PublicKey");
 	assert_non_null(pk);
 	flip_b64_text(pk, 64);	/* last octet of Y */
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
 	xmlFreeDoc(doc);
 
 	/* A second form of the originator key (DEREncodedKeyValue) must agree... */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	oki = find(doc->children, SAML_NS_XENC, "OriginatorKeyInfo");
 	ns11 = xmlNewNs(oki, (const xmlChar *)SAML_NS_DSIG11, (const xmlChar *)"d11");
-	n = i2d_PUBKEY(other_p256->pub, &p);
+	n = i2d_PUBKEY(K.other_p256->pub, &p);
 	assert_true(n > 0);
 	eidgw_buf_init(&der, 4096);
 	assert_int_equal(eidgw_b64_encode(&der, p, (size_t)n, false), EIDGW_OK);
@@ -352,12 +269,12 @@ test_originator_key_checks(void **state)
 	    (const xmlChar *)der.data);
 	assert_non_null(dek);
 	eidgw_buf_free(&der);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
 	/* ... and with only that (wrong) form, the derivation fails generically. */
 	pk = find(oki, SAML_NS_DSIG, "KeyValue");
 	xmlUnlinkNode(pk);
 	xmlFreeNode(pk);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_DECRYPT);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_DECRYPT);
 	xmlFreeDoc(doc);
 	assert_null(asrt);
 }
@@ -379,7 +296,7 @@ test_originator_certificate(void **state)
 	int n;
 
 	(void)state;
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	oki = find(doc->children, SAML_NS_XENC, "OriginatorKeyInfo");
 	kv = saml_xml_child(oki, SAML_NS_DSIG, "KeyValue", NULL);
 	eidgw_buf_init(&pt, 1024);
@@ -417,7 +334,7 @@ test_originator_certificate(void **state)
 	assert_non_null(c);
 	eidgw_buf_free(&b64);
 	doc = wire(doc);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_OK);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_OK);
 	assert_true(saml_xml_is(asrt, SAML_NS_ASSERTION, "Assertion"));
 	xmlFreeDoc(doc);
 	EVP_PKEY_free(eph);
@@ -432,17 +349,17 @@ test_encrypted_key_placement(void **state)
 
 	(void)state;
 	/* EncryptedKey as a sibling inside EncryptedAssertion (SAML core 2.3.4). */
-	doc = encrypted_sample(rsa3072);
+	doc = encrypted_sample(K.rsa3072);
 	ek = find(doc->children, SAML_NS_XENC, "EncryptedKey");
 	ki = ek->parent;
 	ea = find(doc->children, SAML_NS_ASSERTION, "EncryptedAssertion");
 	xmlUnlinkNode(ek);
 	assert_non_null(xmlAddChild(ea, ek));
-	assert_int_equal(decrypt_with(doc, rsa3072, &asrt, &d), EIDGW_OK);
+	assert_int_equal(decrypt_with(doc, K.rsa3072, &asrt, &d), EIDGW_OK);
 	xmlFreeDoc(doc);
 
 	/* ... and referenced by a RetrievalMethod. */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	ek = find(doc->children, SAML_NS_XENC, "EncryptedKey");
 	ki = ek->parent;
 	ea = find(doc->children, SAML_NS_ASSERTION, "EncryptedAssertion");
@@ -454,26 +371,26 @@ test_encrypted_key_placement(void **state)
 	xmlSetProp(rm, (const xmlChar *)"Type",
 	    (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#EncryptedKey");
 	doc = wire(doc);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_OK);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_OK);
 	xmlFreeDoc(doc);
 
 	/* A RetrievalMethod to a missing or non-unique Id is malformed. */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	ek = find(doc->children, SAML_NS_XENC, "EncryptedKey");
 	ki = ek->parent;
 	rm = xmlNewChild(ki, ki->ns, (const xmlChar *)"RetrievalMethod", NULL);
 	xmlSetProp(rm, (const xmlChar *)"URI", (const xmlChar *)"#_nope");
 	xmlSetProp(rm, (const xmlChar *)"Type",
 	    (const xmlChar *)"http://www.w3.org/2001/04/xmlenc#EncryptedKey");
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_MALFORMED);
 	xmlFreeDoc(doc);
 
 	/* No EncryptedKey at all. */
-	doc = encrypted_sample(p256);
+	doc = encrypted_sample(K.p256);
 	ek = find(doc->children, SAML_NS_XENC, "EncryptedKey");
 	xmlUnlinkNode(ek);
 	xmlFreeNode(ek);
-	assert_int_equal(decrypt_with(doc, p256, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
+	assert_int_equal(decrypt_with(doc, K.p256, &asrt, &d), EIDGW_E_SAML_ENC_NO_KEY);
 	xmlFreeDoc(doc);
 }
 
@@ -507,11 +424,11 @@ reencrypt(xmlDocPtr doc, const struct eidgw_buf *cek, const char *plaintext)
 static void
 hostile_plaintext(const char *plaintext, enum eidgw_err want)
 {
-	const struct eidgw_key *keys[1] = { rsa3072 };
+	const struct eidgw_key *keys[1] = { K.rsa3072 };
 	struct saml_dec_policy pol = { 0 };
 	struct eidgw_buf cek;
 	struct eidgw_diag d;
-	xmlDocPtr doc = encrypted_sample(rsa3072);
+	xmlDocPtr doc = encrypted_sample(K.rsa3072);
 	xmlNodePtr asrt = NULL, ea = find(doc->children, SAML_NS_ASSERTION, "EncryptedAssertion");
 
 	eidgw_buf_init(&cek, 64);
@@ -519,7 +436,7 @@ hostile_plaintext(const char *plaintext, enum eidgw_err want)
 	assert_int_equal(saml_enc_recover_key(ea, keys, 1, &pol, &cek, &d), EIDGW_OK);
 	reencrypt(doc, &cek, plaintext);
 	eidgw_buf_free(&cek);
-	if (decrypt_with(doc, rsa3072, &asrt, &d) != want)
+	if (decrypt_with(doc, K.rsa3072, &asrt, &d) != want)
 		print_message("plaintext %s: %s (%s)\n", plaintext, eidgw_err_name(d.code), d.reason);
 	assert_int_equal(d.code, want);
 	if (want == EIDGW_OK)
