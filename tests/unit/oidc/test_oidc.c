@@ -1490,41 +1490,34 @@ test_token_private_key_jwt(void **state)
 	free(code);
 }
 
+/* A PAR request by rp-jwt authenticated with a client assertion for aud. */
 static void
-test_par_private_key_jwt(void **state)
+par_with_assertion(const char *aud, const char *jti, int want_status)
 {
 	char *jwt, *body, *ru;
 
+	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt", aud, 60, jti);
+	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
+	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
+	    jwt) > 0);
+	ru = push(body, NULL, want_status);
+	if (want_status != 201)
+		assert_null(ru);
+	free(ru);
+	free(body);
+	free(jwt);
+}
+
+static void
+test_par_private_key_jwt(void **state)
+{
 	(void)state;
 	/* at PAR the PAR endpoint URL is an accepted audience (RFC 9126 §2) */
-	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt",
-	    "\"" ISS "/oidc/par\"", 60, "par-1");
-	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
-	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
-	    jwt) > 0);
-	ru = push(body, NULL, 201);
-	free(ru);
-	free(body);
-	free(jwt);
+	par_with_assertion("\"" ISS "/oidc/par\"", "par-1", 201);
 	/* ... and the token endpoint URL as well */
-	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt",
-	    "\"" ISS "/oidc/token\"", 60, "par-2");
-	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
-	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
-	    jwt) > 0);
-	ru = push(body, NULL, 201);
-	free(ru);
-	free(body);
-	free(jwt);
+	par_with_assertion("\"" ISS "/oidc/token\"", "par-2", 201);
 	/* a foreign audience is refused at PAR too */
-	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt",
-	    "\"" ISS "/oidc/userinfo\"", 60, "par-3");
-	assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
-	    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s", GOOD_Q("rp-jwt", ""),
-	    jwt) > 0);
-	assert_null(push(body, NULL, 401));
-	free(body);
-	free(jwt);
+	par_with_assertion("\"" ISS "/oidc/userinfo\"", "par-3", 401);
 }
 
 static void
