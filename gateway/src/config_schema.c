@@ -325,25 +325,12 @@ check_host(struct cfg_ctx *x, const char *v, int line, const char *path,
 	return true;
 }
 
+/* An https URL (http only to loopback) without fragment: the redirect URI rule. */
 static bool
 check_url_https(struct cfg_ctx *x, const char *v, int line, const char *path,
     const struct cfg_directive *d)
 {
-	const char *why = NULL;
-	struct url u;
-
-	if (!url_parse(v, &u, &why)) {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' %s", path, d->name, v, why);
-		return false;
-	}
-	if (!url_https_or_loopback(x, &u, line, path, d->name, v))
-		return false;
-	if (u.fragment) {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' must not have a fragment (#)",
-		    path, d->name, v);
-		return false;
-	}
-	return true;
+	return check_redirect_uri(x, v, line, path, d);
 }
 
 /* ---- custom values ----------------------------------------------------- */
