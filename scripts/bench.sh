@@ -11,7 +11,9 @@
 #
 # --perf samples eidgw with perf(1) during each profile's 2-thread run and
 # writes build-bench/perf-<profile>.txt (flat profile by shared object and
-# by symbol).
+# by symbol).  --callgrind runs one more eidgw (1 thread, first profile)
+# under valgrind's callgrind for a short load and writes the functions with
+# the highest inclusive cost to build-bench/callgrind-<profile>.txt.
 #
 # Figures, never pass/fail.  Everything listens on 127.0.0.1 only, every
 # run is bounded in time or count, and every process started here is
@@ -28,6 +30,7 @@ pending="10000 100000"
 memory=1
 redis=1
 perf=0
+callgrind=0
 out=$src/build-bench/bench-results.json
 while [ $# -gt 0 ]; do
   case $1 in
@@ -39,12 +42,13 @@ while [ $# -gt 0 ]; do
   --no-redis) redis=0; shift ;;
   --out) out=$2; shift 2 ;;
   --perf) perf=1; shift ;;
+  --callgrind) callgrind=1; shift ;;
   --quick) seconds=3; stage_seconds=0.3; pending="2000 10000"; shift ;;
   *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-for t in cmake jq openssl curl; do
+for t in cmake jq openssl curl python3; do
   command -v $t >/dev/null || { echo "bench.sh: $t is required (scripts/install-deps.sh)" >&2; exit 1; }
 done
 
@@ -67,13 +71,8 @@ bin=$build/gateway/eidgw
 stages=$build/bench/bench-stages
 loadgen=$build/bench/bench-login
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
+free_port() { # the kernel picks one that is free now (tiny race until eidgw binds it)
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # 2. Keys: the profile's algorithms and sizes (file names fixed, bench/bench.h).
@@ -200,11 +199,12 @@ YAML
 }
 
 # Starts eidgw on a config; sets gw_pid.  Waits until it listens and LU is ready.
+# GW_WRAP (e.g. "valgrind --tool=callgrind ...") runs it under a tool.
 start_gw() { # conf log
-  "$bin" --config "$1" 2> "$2" &
+  ${GW_WRAP:-} "$bin" --config "$1" 2> "$2" &
   gw_pid=$!
   pids+=("$gw_pid")
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 ${GW_WAIT:-100}); do
     grep -q '"event":"startup.listening"' "$2" && break
     kill -0 "$gw_pid" 2>/dev/null || { tail -n 20 "$2" >&2; echo "bench.sh: eidgw died" >&2; exit 1; }
     sleep 0.1
@@ -364,6 +364,31 @@ if [ "$redis" = 1 ]; then
     echo "  Redis commands during the whole run (warm-up included): $((c1 - c0))"
     redisjson=$(jq --argjson cmds "$((c1 - c0))" '. + {redis_commands_whole_run:$cmds}' "$tmp/redis.json")
   fi
+fi
+
+# 5b. Call-graph costs: eidgw under callgrind for a short load (first profile).
+if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null && [ ${#results[@]} -gt 0 ]; then
+  p=${results[0]}
+  echo
+  echo "=== callgrind: eidgw (1 thread, profile $p) under a short load ==="
+  port=$(free_port)
+  make_conf "$tmp/cg" "$tmp/$p/keys" "$p" "$port" 1 lmdb
+  GW_WRAP="valgrind --tool=callgrind --callgrind-out-file=$tmp/cg/callgrind.out" GW_WAIT=1200 \
+    start_gw "$tmp/cg/gateway.yaml" "$tmp/cg/eidgw.log"
+  "$loadgen" run --keys "$tmp/$p/keys" --profile "$p" --url "http://127.0.0.1:$port" \
+    --pid "$gw_pid" --seconds 30 --warmup 5 --concurrency 2 --label "$p under callgrind" \
+    --json "$tmp/cg/run.json" || log "callgrind run had errors"
+  stop_gw "$gw_pid"
+  n=$(jq '.logins' "$tmp/cg/run.json" 2>/dev/null || echo 0)
+  { echo "# eidgw under callgrind, profile $p, 1 thread; the whole process life (start-up,"
+    echo "# warm-up and about $n measured logins); inclusive instruction counts, top functions"
+    callgrind_annotate --inclusive=yes "$tmp/cg/callgrind.out" > "$tmp/cg/annotate.txt" 2>/dev/null || true
+    sed -n 1,90p "$tmp/cg/annotate.txt"
+    echo "# selected: HTTP glue, store, audit, logs, JSON, base64 (inclusive)"
+    grep -E ':(h_[a-z_]+|http_[a-z_]+|txn_[a-z_]+|gw_audit_[a-z_]+|gw_log[a-z_]*|gw_store[a-z_]*|lmdb_[a-z_]+|mdb_[a-z_]+|oidc_[a-z_]+|json_[a-z_]+|eidgw_b64_[a-z]+|eidgw_buf_append|buf_reserve|saml_[a-z_]+|MHD_[A-Za-z_]+|malloc|free) ' \
+      "$tmp/cg/annotate.txt" | sed -n 1,80p || true
+  } > "$build/callgrind-$p.txt"
+  log "callgrind summary: $build/callgrind-$p.txt"
 fi
 
 # 6. JSON and the summary table.
