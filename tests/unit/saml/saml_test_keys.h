@@ -2,7 +2,8 @@
  * saml_test_keys.h - what test_xmldsig.c and test_xmlenc.c share: the test
  * keys (RSA-3072, P-256, brainpoolP256r1, a foreign P-256, RSA-2048) loaded
  * from tests/data/testvectors in the group setup, parsing with the hardened
- * parser, a round trip over the wire and a recursive element search.
+ * parser, a round trip over the wire, a recursive element search and a
+ * one-bit flip in base64 text.
  * Included by exactly one test program each, after testlib.h.
  */
 #ifndef EIDGW_TESTS_SAML_TEST_KEYS_H
@@ -12,7 +13,9 @@
 
 #include <libxml/parser.h>
 
+#include "core/buf.h"
 #include "core/keyops.h"
+#include "core/util.h"
 #include "saml/xml.h"
 
 #define SAML_TEST_TV EIDGW_TEST_DATA "/testvectors/"
@@ -109,6 +112,23 @@ find(xmlNodePtr n, const char *ns, const char *name)
 			return r;
 	}
 	return NULL;
+}
+
+/* Flips one bit of the base64-encoded octets in n's text (at: octet index). */
+static void
+flip_b64_text(xmlNodePtr n, size_t at)
+{
+	struct eidgw_buf raw, b64;
+
+	eidgw_buf_init(&raw, 1 << 20);
+	eidgw_buf_init(&b64, 1 << 21);
+	assert_int_equal(saml_xml_b64(n, &raw), EIDGW_OK);
+	assert_true(at < raw.len);
+	raw.data[at] ^= 0x01;
+	assert_int_equal(eidgw_b64_encode(&b64, raw.data, raw.len, false), EIDGW_OK);
+	xmlNodeSetContent(n, (const xmlChar *)b64.data);
+	eidgw_buf_free(&raw);
+	eidgw_buf_free(&b64);
 }
 
 #endif

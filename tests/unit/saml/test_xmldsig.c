@@ -219,22 +219,6 @@ test_tamper_content(void **state)
 }
 
 static void
-flip_b64_text(xmlNodePtr n, size_t at)
-{
-	struct eidgw_buf raw, b64;
-
-	eidgw_buf_init(&raw, 4096);
-	eidgw_buf_init(&b64, 8192);
-	assert_int_equal(saml_xml_b64(n, &raw), EIDGW_OK);
-	assert_true(at < raw.len);
-	raw.data[at] ^= 0x01;
-	assert_int_equal(eidgw_b64_encode(&b64, raw.data, raw.len, false), EIDGW_OK);
-	xmlNodeSetContent(n, (const xmlChar *)b64.data);
-	eidgw_buf_free(&raw);
-	eidgw_buf_free(&b64);
-}
-
-static void
 test_tamper_signature_value(void **state)
 {
 	struct eidgw_diag d;

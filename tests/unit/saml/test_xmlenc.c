@@ -134,22 +134,6 @@ test_wrong_keys(void **state)
 	xmlFreeDoc(doc);
 }
 
-static void
-flip_b64_text(xmlNodePtr n, size_t at)
-{
-	struct eidgw_buf raw, b64;
-
-	eidgw_buf_init(&raw, 1 << 20);
-	eidgw_buf_init(&b64, 1 << 21);
-	assert_int_equal(saml_xml_b64(n, &raw), EIDGW_OK);
-	assert_true(at < raw.len);
-	raw.data[at] ^= 0x01;
-	assert_int_equal(eidgw_b64_encode(&b64, raw.data, raw.len, false), EIDGW_OK);
-	xmlNodeSetContent(n, (const xmlChar *)b64.data);
-	eidgw_buf_free(&raw);
-	eidgw_buf_free(&b64);
-}
-
 /* CipherValue of EncryptedData (not of EncryptedKey). */
 static xmlNodePtr
 data_cipher_value(xmlDocPtr doc)
