@@ -185,18 +185,27 @@ check_alpha2(struct cfg_ctx *x, const char *v, int line, const char *path,
 	return false;
 }
 
+/* Parses v as a URL that is https, or http to a loopback host; errors name path and d. */
+static bool
+web_url_parse(struct cfg_ctx *x, const char *v, int line, const char *path,
+    const struct cfg_directive *d, struct url *u)
+{
+	const char *why = NULL;
+
+	if (!url_parse(v, u, &why)) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' %s", path, d->name, v, why);
+		return false;
+	}
+	return url_https_or_loopback(x, u, line, path, d->name, v);
+}
+
 static bool
 check_public_url(struct cfg_ctx *x, const char *v, int line, const char *path,
     const struct cfg_directive *d)
 {
-	const char *why = NULL;
 	struct url u;
 
-	if (!url_parse(v, &u, &why)) {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' %s", path, d->name, v, why);
-		return false;
-	}
-	if (!url_https_or_loopback(x, &u, line, path, d->name, v))
+	if (!web_url_parse(x, v, line, path, d, &u))
 		return false;
 	/* Only "scheme://host[:port]" or the same with one trailing '/'. */
 	if (u.path_len > 1 || (u.path_len == 1 && v[strlen(v) - 1] != '/') || u.query ||
@@ -213,14 +222,9 @@ static bool
 check_redirect_uri(struct cfg_ctx *x, const char *v, int line, const char *path,
     const struct cfg_directive *d)
 {
-	const char *why = NULL;
 	struct url u;
 
-	if (!url_parse(v, &u, &why)) {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' %s", path, d->name, v, why);
-		return false;
-	}
-	if (!url_https_or_loopback(x, &u, line, path, d->name, v))
+	if (!web_url_parse(x, v, line, path, d, &u))
 		return false;
 	if (u.fragment) {
 		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%s' must not have a fragment (#)",
