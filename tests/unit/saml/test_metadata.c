@@ -18,25 +18,11 @@
 #include "saml/response.h"
 #include "saml/xml.h"
 
+#include "saml_test_cert.h"
+
 #define EC_ENTITY "http://localhost:8080/EidasNode/ServiceMetadata"
 #define T_2020_03_20 1584662400	/* before validUntil 2020-03-21T13:33:58Z */
 #define T_2020_03_22 1584835200	/* after */
-
-static X509 *
-load_cert(const char *rel)
-{
-	char *pem = tl_read_data(rel, NULL);
-	BIO *bio;
-	X509 *x;
-
-	assert_non_null(pem);
-	bio = BIO_new_mem_buf(pem, -1);
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	assert_non_null(x);
-	BIO_free(bio);
-	free(pem);
-	return x;
-}
 
 static int
 setup(void **state)

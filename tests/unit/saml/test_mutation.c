@@ -15,6 +15,8 @@
 #include "saml/response.h"
 #include "saml/xml.h"
 
+#include "saml_test_cert.h"
+
 #define NOW 1767225900	/* 2026-01-01T00:05:00Z, as the hostile suite */
 
 static EVP_PKEY *idp_pub;
@@ -23,21 +25,9 @@ static struct eidgw_key *sp_enc;
 static int
 setup(void **state)
 {
-	char *pem;
-	BIO *bio;
-	X509 *x;
-
 	(void)state;
 	assert_int_equal(saml_library_init(), EIDGW_OK);
-	pem = tl_read_data("saml/keys/idp-sign.cert.pem", NULL);
-	assert_non_null(pem);
-	bio = BIO_new_mem_buf(pem, -1);
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	assert_non_null(x);
-	idp_pub = X509_get_pubkey(x);
-	X509_free(x);
-	BIO_free(bio);
-	free(pem);
+	idp_pub = load_pub("saml/keys/idp-sign.cert.pem");
 	assert_int_equal(eidgw_key_load_pem(tl_path(EIDGW_TEST_DATA, "saml/keys/sp-enc.key.pem"),
 	    NULL, 3072, &sp_enc, NULL), EIDGW_OK);
 	return 0;

@@ -16,6 +16,8 @@
 #include "saml/response.h"
 #include "saml/xml.h"
 
+#include "saml_test_cert.h"
+
 #define IDP "https://idp.example.eu/metadata"
 #define ACS "https://gw.example.org/saml/acs"
 #define SP "https://gw.example.org/saml/metadata"
@@ -24,25 +26,6 @@
 
 static EVP_PKEY *idp_pub, *idp_rsa_pub;
 static struct eidgw_key *sp_enc, *sp_enc_bp;
-
-static EVP_PKEY *
-load_pub(const char *rel)
-{
-	char *pem = tl_read_data(rel, NULL);
-	BIO *bio;
-	X509 *x;
-	EVP_PKEY *k;
-
-	assert_non_null(pem);
-	bio = BIO_new_mem_buf(pem, -1);
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	assert_non_null(x);
-	k = X509_get_pubkey(x);
-	X509_free(x);
-	BIO_free(bio);
-	free(pem);
-	return k;
-}
 
 static int
 setup(void **state)
