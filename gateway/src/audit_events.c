@@ -39,9 +39,8 @@ gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_a
 	return rc;
 }
 
-/* The "sub" of a compact JWS payload (no verification: we signed it a moment ago). */
-static char *
-jwt_sub(const char *jwt)
+char *
+gw_jwt_claim_str(const char *jwt, const char *claim)
 {
 	const char *p = strchr(jwt, '.'), *e;
 	struct eidgw_buf b;
@@ -53,8 +52,8 @@ jwt_sub(const char *jwt)
 	eidgw_buf_init(&b, 64 * 1024);
 	if (eidgw_b64_decode(&b, p + 1, (size_t)(e - p - 1), true) == EIDGW_OK &&
 	    (j = json_loadb(b.data, b.len, 0, NULL)) != NULL) {
-		if (json_is_string(json_object_get(j, "sub")))
-			sub = strdup(json_string_value(json_object_get(j, "sub")));
+		if (json_is_string(json_object_get(j, claim)))
+			sub = strdup(json_string_value(json_object_get(j, claim)));
 		json_decref(j);
 	}
 	eidgw_buf_free(&b);
@@ -81,7 +80,7 @@ gw_audit_tokens(const struct gw_req *req, const char *client_id, const char *jso
 		gw_sha256_hex(at, strlen(at), at_hash);
 	if (it != NULL) {
 		gw_sha256_hex(it, strlen(it), it_hash);
-		sub = jwt_sub(it);
+		sub = gw_jwt_claim_str(it, "sub");	/* we signed it a moment ago */
 	}
 	rc = gw_audit_req(req, GW_AUDIT_TOKENS_ISSUED, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("client", client_id),

@@ -19,6 +19,8 @@ enum eidgw_err gw_audit_req(const struct gw_req *req, enum gw_audit_event ev,
     const struct gw_audit_field *f, size_t n) EIDGW_MUST_USE;
 /* Lowercase hex SHA-256 of data (for message and token hashes). */
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
+/* A string claim of a compact JWS payload, NOT verified (caller frees); NULL if absent. */
+char *gw_jwt_claim_str(const char *jwt, const char *claim);
 /* Records a token response of oidc/ (client, sub, scope, token hashes). */
 enum eidgw_err gw_audit_tokens(const struct gw_req *req, const char *client_id,
     const char *json, size_t len) EIDGW_MUST_USE;

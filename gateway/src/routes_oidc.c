@@ -161,7 +161,32 @@ h_par(struct gw_req *req, struct gw_resp *resp)
 	oidc_response_free(&o);
 }
 
-/* The client a token request speaks for (Basic, client_id or the assertion's iss is not parsed). */
+/*
+ * The client a token or PAR request speaks for: Basic, client_id, or the iss
+ * of a client assertion (private_key_jwt may omit client_id, RFC 7523 §3).
+ * Verified only when oidc/ accepted the request; otherwise what was claimed.
+ */
+/*
+ * What a client claims to be reaches the audit log only when it could be a
+ * client_id (1-255 visible ASCII characters): anything else would make the
+ * append fail, turning a plain authentication failure into a 503 and an
+ * audit alarm.
+ */
+static char *
+client_id_or_null(char *id)
+{
+	size_t i, n = id != NULL ? strlen(id) : 0;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+			break;
+	if (n == 0 || n > 255 || i != n) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
 static char *
 token_client_id(const struct gw_req *req)
 {
@@ -172,13 +197,16 @@ token_client_id(const struct gw_req *req)
 
 	if (oidc_basic_auth_parse(gw_req_header(req, "Authorization"), &id, &secret) == EIDGW_OK) {
 		eidgw_free_secret_str(secret);
-		return id;
+		return client_id_or_null(id);
 	}
-	if (oidc_params_parse(req->body.data, req->body.len, &p, &d) == EIDGW_OK &&
-	    (v = oidc_params_get(&p, "client_id")) != NULL)
-		id = strdup(v);
+	if (oidc_params_parse(req->body.data, req->body.len, &p, &d) == EIDGW_OK) {
+		if ((v = oidc_params_get(&p, "client_id")) != NULL)
+			id = strdup(v);
+		else if ((v = oidc_params_get(&p, "client_assertion")) != NULL)
+			id = gw_jwt_claim_str(v, "iss");
+	}
 	oidc_params_free(&p);
-	return id;
+	return client_id_or_null(id);
 }
 
 /*

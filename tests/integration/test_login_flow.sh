@@ -149,5 +149,62 @@ pass "prompt=none: login_required"
 grep -q 'eidgw_logins_total{outcome="success"} 3' <<<"$(curl -s "$base/metrics")" || fail "login metrics"
 pass "metrics count the logins"
 
+# 9. What a failed client claims to be cannot break the audit append: a client_id that is
+#    too long or holds control characters is a plain 401, not a 503 and an audit alarm.
+long=$(head -c 2000 /dev/zero | tr '\0' a)
+for cid in "$long" "a%01b"; do
+  for ep in token par; do
+    st=$(code_of -d "grant_type=authorization_code&code=x&client_id=$cid&client_secret=y" "$base/oidc/$ep")
+    [ "$st" = 401 ] || fail "bad client_id at $ep: $st"
+  done
+done
+grep -q '"event":"audit.append_failed"' "$tmp/log" && fail "a bad client_id broke the audit append"
+pass "client_id too long or with control characters: 401, audit intact"
+
+# 10. private_key_jwt may leave out client_id (RFC 7523): tokens_issued still names the client.
+assertion() {
+  /usr/bin/python3 - "$tmp/certs/dev/demo-client.key" "$base" "$tmp/certs/dev/demo-client.jwks.json" <<'PY'
+import base64, json, secrets, sys, time
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+kid = json.load(open(sys.argv[3]))["keys"][0].get("kid")
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+hdr = {"alg": "ES256", "typ": "JWT"}
+if kid:
+    hdr["kid"] = kid
+now = int(time.time())
+claims = {"iss": "demo-par-jwt", "sub": "demo-par-jwt", "aud": sys.argv[2], "iat": now,
+          "exp": now + 60, "jti": secrets.token_urlsafe(16)}
+si = b64(json.dumps(hdr).encode()) + "." + b64(json.dumps(claims).encode())
+r, s = decode_dss_signature(key.sign(si.encode(), ec.ECDSA(hashes.SHA256())))
+print(si + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big")))
+PY
+}
+jcb=http://127.0.0.1:8090/callback-jwt
+AT=urn:ietf:params:oauth:client-assertion-type:jwt-bearer
+st=$(curl -s -o "$tmp/par.json" -w '%{http_code}' --data-urlencode "client_id=demo-par-jwt" \
+  --data-urlencode "client_assertion_type=$AT" --data-urlencode "client_assertion=$(assertion)" \
+  --data-urlencode "redirect_uri=$jcb" --data-urlencode "response_type=code" \
+  --data-urlencode "scope=openid" --data-urlencode "state=s-jwt" --data-urlencode "nonce=n" \
+  --data-urlencode "country=BE" --data-urlencode "code_challenge=$C" \
+  --data-urlencode "code_challenge_method=S256" "$base/oidc/par")
+[ "$st" = 201 ] || fail "PAR (private_key_jwt): $st $(cat "$tmp/par.json")"
+ru=$(jq -r .request_uri "$tmp/par.json")
+r1=$(loc -c "$tmp/jar5" -G --data-urlencode "client_id=demo-par-jwt" --data-urlencode "request_uri=$ru" "$base/oidc/authorize")
+case "$r1" in "$base/login/return?state="*) ;; *) fail "PAR login did not go to the connector: $r1" ;; esac
+r2=$(loc -b "$tmp/jar5" "$r1")
+case "$r2" in "$jcb?code="*) ;; *) fail "PAR login: no code: $r2" ;; esac
+code=$(printf %s "$r2" | sed 's/.*code=\([^&]*\).*/\1/')
+tok=$(curl -s --data-urlencode "client_assertion_type=$AT" --data-urlencode "client_assertion=$(assertion)" \
+  --data-urlencode "grant_type=authorization_code" --data-urlencode "code=$code" \
+  --data-urlencode "redirect_uri=$jcb" --data-urlencode "code_verifier=$V" "$base/oidc/token")
+printf %s "$tok" | jq -e '.id_token' >/dev/null || fail "token without client_id: $tok"
+grep -h '"event":"tokens_issued"' "$tmp"/var/audit/audit-*.log > "$tmp/ti.jsonl" || fail "no tokens_issued records"
+tail -n 1 "$tmp/ti.jsonl" | jq -e '.f.client == "demo-par-jwt"' >/dev/null ||
+  fail "tokens_issued without the client: $(tail -n 1 "$tmp/ti.jsonl")"
+pass "private_key_jwt without client_id: tokens_issued names the client"
+
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
 echo "$n_ok passed, 0 failed"
