@@ -433,12 +433,15 @@ gw_runtime_attach(struct gw_app *app, struct gw_config *cfg, struct gw_config_er
 
 	if ((rt = calloc(1, sizeof(*rt))) == NULL)
 		return EIDGW_E_NOMEM;
-	if (asprintf(&rt->entity_id, "%s/saml/metadata", cfg->server.public_url) < 0 ||
-	    asprintf(&rt->acs_url, "%s/saml/acs", cfg->server.public_url) < 0 ||
-	    asprintf(&rt->return_url, "%s/login/return", cfg->server.public_url) < 0) {
-		rt->entity_id = rt->acs_url = rt->return_url = NULL;
+	/* only the one that failed is undefined: the others are freed at out */
+	if (asprintf(&rt->entity_id, "%s/saml/metadata", cfg->server.public_url) < 0)
+		rt->entity_id = NULL;
+	else if (asprintf(&rt->acs_url, "%s/saml/acs", cfg->server.public_url) < 0)
+		rt->acs_url = NULL;
+	else if (asprintf(&rt->return_url, "%s/login/return", cfg->server.public_url) < 0)
+		rt->return_url = NULL;
+	if (rt->entity_id == NULL || rt->acs_url == NULL || rt->return_url == NULL)
 		goto out;
-	}
 	if ((rt->saml_sig_alg = saml_alg_of(cfg)) == EIDGW_SIG_NONE) {
 		add_error(errs, cfg->path, 0, EIDGW_E_CONFIG_VALUE,
 		    "keys.saml_signature_alg: '%s' is not a supported algorithm",
