@@ -708,7 +708,7 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 	};
 	static const char *const claim_suffix[] = {
 		"/claims/eidas_person_identifier", "/claims/eidas_country",
-		"/claims/birth_name", "/claims/country_of_residence",
+		"/claims/birth_name", "/claims/country_of_residence", "/claims/eidas_node_country",
 	};
 	json_t *j = NULL, *cl = NULL;
 	enum eidgw_err rc = EIDGW_E_NOMEM;

@@ -972,7 +972,7 @@ static const struct cfg_directive limits_d[] = {
 	  .def = "300", RANGE(60, 86400), .doc = "ID token lifetime, unless a client sets its own." },
 	{ .name = "clock_skew_s", .type = D_UINT, OFF(struct gw_limits_conf, clock_skew_s),
 	  .def = "60", RANGE(0, 300),
-	  .doc = "Tolerance for NotBefore/NotOnOrAfter and JWT `iat`/`exp`." },
+	  .doc = "Tolerance for the SAML time checks (IssueInstant, NotBefore/NotOnOrAfter, SubjectConfirmationData). Client assertions (`private_key_jwt`) use oidc/'s own fixed 10 s." },
 	{ .name = "max_saml_response_bytes", .type = D_SIZE,
 	  OFF(struct gw_limits_conf, max_saml_response_bytes), .def = "262144",
 	  RANGE(4096, 16777216), .doc = "Largest decoded SAMLResponse accepted." },
