@@ -19,7 +19,8 @@
 #include "saml/metadata.h"
 
 #define MD_MAX_COUNTRIES 64
-#define MD_RETRY_S 300			/* after a failure, try again sooner */
+#define MD_RETRY_S 300
+#define MD_MIN_REFRESH_S 60			/* after a failure, try again sooner */
 
 /* When each country is next due; main thread only. */
 static struct {
@@ -93,9 +94,16 @@ same_as_file(const char *path, const char *data, size_t len)
 	return same && off == len;
 }
 
-/* One country: true when its cache file now holds a new verified document. */
-static bool
-refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct gw_audit *audit)
+enum md_result {
+	MD_FAILED = 0,		/* not fetched or not valid: the last good copy stays */
+	MD_SAME,		/* valid and identical to the cache */
+	MD_CHANGED,		/* valid and new: the cache now holds it */
+};
+
+/* One country; *cache_s gets the document's cacheDuration (0 when none). */
+static enum md_result
+refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct gw_audit *audit,
+    int64_t *cache_s)
 {
 	const struct gw_country_saml_conf *s = &c->saml;
 	struct saml_idp_metadata *md = NULL;
@@ -105,7 +113,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 	struct eidgw_buf doc;
 	EVP_PKEY *signer;
 	char why[256], nkeys[16];
-	bool changed = false;
+	enum md_result res = MD_FAILED;
 
 	if (s->metadata_cache_file == NULL || s->metadata_signer == NULL) {
 		gw_logkv(LOG_ERR, NULL, "metadata.fetch_failed",
@@ -131,8 +139,11 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		    "using", "last good copy", (const char *)NULL);
 		goto out;
 	}
-	if (same_as_file(s->metadata_cache_file, doc.data, doc.len))
+	*cache_s = md->cache_duration_s;
+	if (same_as_file(s->metadata_cache_file, doc.data, doc.len)) {
+		res = MD_SAME;
 		goto out;
+	}
 	if (!write_atomic(s->metadata_cache_file, doc.data, doc.len)) {
 		gw_logkv(LOG_ERR, NULL, "metadata.cache_failed", strerror(errno), "country", c->code,
 		    "file", s->metadata_cache_file, (const char *)NULL);
@@ -156,17 +167,17 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		    GW_AUDIT_STR("metadata_sha256", hex) }, 4, &ad) != EIDGW_OK)
 			gw_log_diag(LOG_CRIT, NULL, "audit.append_failed", &ad);
 	}
-	changed = true;
+	res = MD_CHANGED;
 out:
 	saml_idp_metadata_free(md);
 	eidgw_buf_free(&doc);
-	return changed;
+	return res;
 }
 
 bool
 gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit)
 {
-	int64_t now = eidgw_now(), *due;
+	int64_t now = eidgw_now(), *due, cache_s;
 	bool changed = false;
 	size_t i;
 
@@ -180,10 +191,18 @@ gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *au
 			continue;
 		if ((due = next_due(c->code)) == NULL || (!force && now < *due))
 			continue;
-		if (refresh_one(cfg, c, audit)) {
+		cache_s = 0;
+		switch (refresh_one(cfg, c, audit, &cache_s)) {
+		case MD_CHANGED:
 			changed = true;
-			*due = now + every;
-		} else {
+			/* FALLTHROUGH */
+		case MD_SAME:
+			/* SAML metadata 2.3.1: cacheDuration bounds how long a copy may be relied on */
+			if (cache_s > 0 && cache_s < MD_MIN_REFRESH_S)
+				cache_s = MD_MIN_REFRESH_S;	/* never hammer the source */
+			*due = now + (cache_s > 0 && cache_s < (int64_t)every ? cache_s : (int64_t)every);
+			break;
+		default:
 			*due = now + (every < MD_RETRY_S ? every : MD_RETRY_S);
 		}
 	}
