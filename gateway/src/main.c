@@ -27,6 +27,7 @@
 #include "metadata_fetch.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "saml/metadata.h"
 #include "store.h"
 
 #define EIDGW_VERSION "0.1.0"
@@ -127,15 +128,92 @@ audit_keys_loaded(struct gw_app *app, const struct gw_config *cfg)
 	    GW_AUDIT_STR("oidc_kids", kids), GW_AUDIT_STR("saml_signing_cert_sha256", fp) }, 2);
 }
 
+/* SHA-256 over the DER of every IdP signing certificate, in metadata order. */
+static void
+idp_keys_hash(const struct gw_country_rt *c, char out[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char dg[32], *der;
+	unsigned int dl = 0;
+	size_t i;
+	int n;
+
+	out[0] = '\0';
+	if (md == NULL || c == NULL || c->idp == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return;
+	}
+	for (i = 0; i < c->idp->nsigning; i++) {
+		der = NULL;
+		if ((n = i2d_X509(c->idp->signing_certs[i], &der)) > 0)
+			(void)EVP_DigestUpdate(md, der, (size_t)n);
+		OPENSSL_free(der);
+	}
+	if (EVP_DigestFinal_ex(md, dg, &dl) == 1 && dl == 32)
+		eidgw_hex(out, dg, 32);
+	EVP_MD_CTX_free(md);
+}
+
+static const char *
+country_state_name(const struct gw_country_rt *c)
+{
+	if (c == NULL || c->state == GW_COUNTRY_DISABLED)
+		return "off";
+	return c->state == GW_COUNTRY_READY ? "ready" : "unavailable";
+}
+
+/*
+ * After a reload: one metadata_changed record per country that appeared,
+ * disappeared, changed state, or whose identity provider's signing keys
+ * changed (the trust an auditor must be able to trace).
+ */
+static void
+audit_country_changes(struct gw_app *app, const struct gw_config *old, const struct gw_config *neu)
+{
+	const struct gw_runtime *ro = gw_runtime_of(old), *rn = gw_runtime_of(neu);
+	const struct gw_country_rt *a, *b;
+	char ka[65], kb[65];
+	size_t i, pass;
+
+	if (ro == NULL || rn == NULL)
+		return;
+	for (pass = 0; pass < 2; pass++) {
+		const struct gw_runtime *x = pass == 0 ? rn : ro;
+
+		for (i = 0; i < x->n_countries; i++) {
+			const char *code = x->countries[i].conf->code;
+
+			a = gw_runtime_country(ro, code);
+			b = gw_runtime_country(rn, code);
+			if (pass == 1 && b != NULL)
+				continue;	/* seen in the first pass */
+			idp_keys_hash(a, ka);
+			idp_keys_hash(b, kb);
+			if (strcmp(country_state_name(a), country_state_name(b)) == 0 &&
+			    strcmp(ka, kb) == 0)
+				continue;
+			audit_op(app, GW_AUDIT_METADATA_CHANGED, (struct gw_audit_field[]){
+			    GW_AUDIT_STR("country", code),
+			    GW_AUDIT_STR("change", a == NULL ? "added" : b == NULL ? "removed" :
+			    strcmp(ka, kb) != 0 ? "signing_keys" : "state"),
+			    GW_AUDIT_STR("state_before", country_state_name(a)),
+			    GW_AUDIT_STR("state_after", country_state_name(b)),
+			    GW_AUDIT_STR("idp_keys_sha256_before", ka[0] != '\0' ? ka : NULL),
+			    GW_AUDIT_STR("idp_keys_sha256_after", kb[0] != '\0' ? kb : NULL) }, 6);
+		}
+	}
+}
+
 static void
 do_reload(struct gw_app *app)
 {
 	struct gw_config_errors errs = { 0 };
-	struct gw_config *cfg;
+	struct gw_config *cfg, *before = gw_app_config(app);
 	char hash[17], full[65];
 
 	gw_log(LOG_NOTICE, NULL, "config.reload", "SIGHUP: reloading %s", app->config_path);
 	if (gw_app_reload(app, &errs) != EIDGW_OK) {
+		gw_config_unref(before);
 		log_config_errors(&errs);
 		gw_log(LOG_ERR, NULL, "config.reload_refused",
 		    "new configuration refused (%zu problem%s); still serving the previous one",
@@ -159,6 +237,8 @@ do_reload(struct gw_app *app)
 	audit_op(app, GW_AUDIT_CONFIG_LOADED, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("config_hash", full), GW_AUDIT_STR("trigger", "reload") }, 2);
 	audit_keys_loaded(app, cfg);
+	audit_country_changes(app, before, cfg);
+	gw_config_unref(before);
 	gw_config_unref(cfg);
 }
 

@@ -82,5 +82,29 @@ grep -q '"event":"metadata.fetch_failed"' "$tmp/log" || fail "failed fetch not l
 [ "$(grep -c '"event":"country.ready"' "$tmp/log")" -gt "$before" ] || fail "country lost when the source went down"
 pass "source down: last good copy in service"
 
+# A country added on reload is recorded in the audit log (metadata_changed).
+cat > "$tmp/conf/countries/NL.yaml" <<YAML
+country: NL
+name: "Local file (NL)"
+enabled: true
+connector: eidas-saml
+max_loa: high
+saml:
+  metadata_file: ../good.xml
+  metadata_signing_cert: ../certs/dev/demo-idp-metadata-signing.crt
+  idp_entity_id: "http://127.0.0.1:$wport/md.xml"
+  requested_attributes:
+    - http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier
+  binding: post
+YAML
+before=$(grep -c '"event":"config.reloaded"' "$tmp/log")
+kill -HUP "$gw"
+for _ in $(seq 1 100); do [ "$(grep -c '"event":"config.reloaded"' "$tmp/log")" -gt "$before" ] && break; sleep 0.1; done
+grep -q '"event":"country.ready".*"country":"NL"' "$tmp/log" || fail "NL not ready after reload"
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
+grep -q '"event":"metadata_changed".*"country":"LU"' "$tmp"/var/audit/audit-*.log || fail "first fetch not in the audit log"
+grep -q '"event":"metadata_changed".*"country":"NL","change":"added"' "$tmp"/var/audit/audit-*.log || fail "added country not in the audit log"
+"$(dirname "$bin")/eidgw-audit" verify --key "$tmp/certs/dev/audit-signing.pub" "$tmp"/var/audit/audit-*.log >/dev/null \
+  || fail "audit log does not verify"
+pass "metadata changes and an added country are in the (verified) audit log"
 echo "$n_ok passed, 0 failed"
