@@ -259,6 +259,55 @@ redirect(struct gw_req *req, struct gw_resp *resp, const char *location)
 		resp->status = 500;
 }
 
+/*
+ * The selector page allows form-action 'self' only, and browsers apply that
+ * to every redirect that follows the form's submission: a 303 from the
+ * selector POST to the connector, or a chain that ends at the service
+ * (code or error), is blocked there.  Such a redirect is answered instead
+ * with a page that navigates itself (meta refresh, and a link).
+ */
+static void
+redirect_as_page(struct gw_req *req, struct gw_resp *resp, enum gw_lang lang)
+{
+	struct eidgw_buf *b = &resp->body;
+	enum eidgw_err rc = EIDGW_OK;
+	char *loc = NULL;
+	size_t i;
+
+	for (i = 0; i < resp->n_headers; i++) {
+		if (strcmp(resp->headers[i].name, "Location") != 0)
+			continue;
+		loc = resp->headers[i].value;
+		free(resp->headers[i].name);
+		resp->headers[i] = resp->headers[--resp->n_headers];
+		break;
+	}
+	if (loc == NULL)
+		return;
+	eidgw_buf_reset(b);
+	OUT("<!doctype html>\n<html lang=\"");
+	OUT(gw_lang_tag(lang));
+	OUT("\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url=");
+	ESC(loc);
+	OUT("\"><title>");
+	ESC(gw_text(lang, T_REDIRECT_TITLE));
+	OUT("</title><link rel=\"stylesheet\" href=\"/static/eidgw.css\"></head><body><main><h1>");
+	ESC(gw_text(lang, T_REDIRECT_TITLE));
+	OUT("</h1><p><a href=\"");
+	ESC(loc);
+	OUT("\">");
+	ESC(gw_text(lang, T_REDIRECT_CONTINUE));
+	OUT("</a></p></main></body></html>\n");
+	free(loc);
+	if (rc != EIDGW_OK) {
+		gw_page_error(req, resp, 500, lang, T_ERROR_INTERNAL);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
+	resp->csp = GW_PAGE_CSP;
+}
+
 /* Sends the service an error for this login (RFC 6749 §4.1.2.1 with iss). */
 static void
 fail_to_client(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt,
@@ -714,6 +763,8 @@ h_select(struct gw_req *req, struct gw_resp *resp)
 	set_cookie(req, resp, COUNTRY_COOKIE, country[0] >= 'A' && country[0] <= 'Z' &&
 	    country[1] >= 'A' && country[1] <= 'Z' ? country : "", 365L * 24 * 3600);
 	start_login(req, resp, rt, &t, country);
+	if (resp->status == 303)
+		redirect_as_page(req, resp, req_lang(req, t.az));
 out:
 	oidc_params_free(&form);
 	txn_clear(&t);
@@ -821,7 +872,9 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	struct eidgw_diag d = { 0 };
 	enum gw_login_outcome outcome;
 	char *saml = NULL, *relay = NULL, msg_hash[65];
-	size_t i, nreq = 0, ndec = 0;
+	const char *alias_from[32], *alias_to[32];
+	char alias_buf[32][256];
+	size_t i, nreq = 0, ndec = 0, nalias = 0;
 	enum eidgw_err rc;
 	struct txn t;
 
@@ -869,6 +922,20 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	e.allow_rsa_pkcs1 = c->conf->saml.allow_rsa_pkcs1;
 	e.allow_rsa_oaep_mgf1p = c->conf->saml.allow_rsa_oaep_mgf1p;
 	e.replay_store = req->app->store;
+	/* the country's attribute name variants, as "FROM TO" pairs split in place */
+	for (i = 0; i < c->conf->saml.n_attribute_aliases && nalias < 32; i++) {
+		const char *pair = c->conf->saml.attribute_aliases[i], *sp = strchr(pair, ' ');
+
+		if (sp == NULL || (size_t)(sp - pair) >= sizeof(alias_buf[0]))
+			continue;
+		(void)snprintf(alias_buf[nalias], sizeof(alias_buf[0]), "%.*s", (int)(sp - pair), pair);
+		alias_from[nalias] = alias_buf[nalias];
+		alias_to[nalias] = sp + 1;
+		nalias++;
+	}
+	e.alias_from = alias_from;
+	e.alias_to = alias_to;
+	e.nalias = nalias;
 	gw_sha256_hex(saml, strlen(saml), msg_hash);
 	rc = saml_response_validate(saml, strlen(saml), &e, &r, &d);
 	if (rc != EIDGW_OK) {
