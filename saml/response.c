@@ -794,6 +794,28 @@ out:
 static enum eidgw_err
 check_attributes(struct vctx *v)
 {
+	xmlNodePtr n;
+	xmlChar *name;
+	size_t i;
+
+	/* the country's declared name variants, on the already verified tree */
+	for (n = v->attr_stmt != NULL ? v->attr_stmt->children : NULL;
+	    n != NULL && v->e->nalias != 0; n = n->next) {
+		if (!saml_xml_is(n, SAML_NS_ASSERTION, "Attribute") ||
+		    (name = xmlGetNoNsProp(n, BAD_CAST "Name")) == NULL)
+			continue;
+		for (i = 0; i < v->e->nalias; i++) {
+			if (strcmp((const char *)name, v->e->alias_from[i]) == 0) {
+				if (xmlSetProp(n, BAD_CAST "Name", BAD_CAST v->e->alias_to[i]) == NULL) {
+					xmlFree(name);
+					return eidgw_diag_set(v->d, EIDGW_E_NOMEM, __FILE__, __LINE__,
+					    "no memory for an attribute name variant");
+				}
+				break;
+			}
+		}
+		xmlFree(name);
+	}
 	return saml_attributes_parse(v->attr_stmt, v->e->idp_country, v->e->required_attrs,
 	    v->e->nrequired_attrs, v->e->allow_representative, &v->res->identity, v->d);
 }

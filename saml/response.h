@@ -75,6 +75,14 @@ struct saml_response_expect {
 	bool allow_rsa_pkcs1;
 	bool allow_rsa_oaep_mgf1p;
 	bool allow_representative;
+	/*
+	 * Attribute name variants of a national node (per-country quirk): an
+	 * Attribute whose Name equals alias_from[i] is read as alias_to[i]
+	 * (an eIDAS Name).  Applied after every signature has verified.
+	 */
+	const char *const *alias_from;
+	const char *const *alias_to;
+	size_t nalias;
 	/* replay cache: store (put_new "saml-assertion:<ID>") or callback; one is required */
 	struct eidgw_store *replay_store;
 	saml_replay_fn replay_fn;

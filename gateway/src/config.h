@@ -170,6 +170,8 @@ struct gw_country_saml_conf {
 	char *nameid_format;
 	bool omit_scoping;
 	bool omit_protocol_binding;
+	char **attribute_aliases;	/* "NAME-THE-NODE-SENDS EIDAS-NAME" pairs (quirk) */
+	size_t n_attribute_aliases;
 	X509 *metadata_signer;		/* metadata_signing_cert loaded; NULL when unset or disabled */
 };
 

@@ -293,6 +293,26 @@ check_ident(struct cfg_ctx *x, const char *v, int line, const char *path,
 	return true;
 }
 
+/* An attribute name variant: "NAME EIDAS-NAME", two URIs separated by one space. */
+static bool
+check_alias(struct cfg_ctx *x, const char *v, int line, const char *path,
+    const struct cfg_directive *d)
+{
+	const char *sp = strchr(v, ' '), *p;
+
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			break;
+	if (*p != '\0' || sp == NULL || sp == v || strchr(sp + 1, ' ') != NULL ||
+	    !eidgw_starts_with(sp + 1, "http://eidas.europa.eu/attributes/")) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%.80s' must be \"NAME EIDAS-NAME\": the "
+		    "name the node sends, one space, an eIDAS attribute name "
+		    "(http://eidas.europa.eu/attributes/...)", path, d->name, v);
+		return false;
+	}
+	return true;
+}
+
 /* An OAuth scope token (RFC 6749 3.3): printable ASCII except space, '"' and '\'. */
 static bool
 check_scope(struct cfg_ctx *x, const char *v, int line, const char *path,
@@ -1149,6 +1169,10 @@ static const struct cfg_directive country_saml_d[] = {
 	{ .name = "omit_protocol_binding", .type = D_BOOL,
 	  OFF(struct gw_country_saml_conf, omit_protocol_binding), .def = "false",
 	  .doc = "Leave out the ProtocolBinding attribute (quirk)." },
+	{ .name = "attribute_aliases", .type = D_STRLIST,
+	  LIST(struct gw_country_saml_conf, attribute_aliases, n_attribute_aliases),
+	  .check = check_alias,
+	  .doc = "Attribute name variants of this node (quirk): each entry is `NAME EIDAS-NAME`, the Name the node sends, one space, and the eIDAS attribute Name it stands for; applied to the Response after its signatures verified." },
 };
 
 static const struct cfg_section country_saml_section = {
