@@ -241,6 +241,45 @@ test_valid_result(void **state)
 	free(xml);
 }
 
+/* A country's attribute name variants are read as the eIDAS names they stand for. */
+static void
+test_attribute_aliases(void **state)
+{
+	/* a node that (wrongly) swapped the two names, declared as variants of each other */
+	static const char *const from[] = {
+		"http://eidas.europa.eu/attributes/naturalperson/CurrentFamilyName",
+		"http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName",
+		"urn:example:not-present",
+	};
+	static const char *const to[] = {
+		"http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName",
+		"http://eidas.europa.eu/attributes/naturalperson/CurrentFamilyName",
+		"http://eidas.europa.eu/attributes/naturalperson/PlaceOfBirth",
+	};
+	struct fixture f;
+	struct saml_result res;
+	char *xml;
+	size_t len;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	fixture_init(&f, false);
+	f.e.alias_from = from;
+	f.e.alias_to = to;
+	f.e.nalias = 3;
+	assert_int_equal(run_b64(xml, len, &f.e, &res, NULL), EIDGW_OK);
+	/* the signature still verified; each value is read under the name it stands for */
+	assert_string_equal(res.identity.given_name.latin, "Papadopoulos");
+	assert_string_equal(res.identity.given_name.nonlatin, "Παπαδόπουλος");
+	assert_string_equal(res.identity.family_name.latin, "Eleni");
+	assert_null(res.identity.place_of_birth);
+	assert_string_equal(res.identity.person_identifier, "BE/DE/1234567890");
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(xml);
+}
+
 static void
 test_encrypted_result(void **state)
 {
@@ -522,6 +561,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loa_order),
 		cmocka_unit_test(test_valid_result),
+		cmocka_unit_test(test_attribute_aliases),
 		cmocka_unit_test(test_encrypted_result),
 		cmocka_unit_test(test_status_kept_on_error),
 		cmocka_unit_test(test_replay_fail_closed),
