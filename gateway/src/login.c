@@ -875,7 +875,7 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	const char *alias_from[32], *alias_to[32];
 	char alias_buf[32][256];
 	size_t i, nreq = 0, ndec = 0, nalias = 0;
-	enum eidgw_err rc;
+	enum eidgw_err rc, lrc = EIDGW_E_STORE_MISSING;
 	struct txn t;
 
 	if (rt == NULL)
@@ -884,10 +884,14 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	memset(&r, 0, sizeof(r));
 	relay = form_value(req->body.data, req->body.len, "RelayState", SAML_RELAY_STATE_MAX);
 	/* Single use: the transaction is consumed before the Response is even read. */
-	if (relay == NULL || txn_load(req, relay, true, &t) != EIDGW_OK || t.ref == NULL ||
+	if (relay == NULL || (lrc = txn_load(req, relay, true, &t)) != EIDGW_OK || t.ref == NULL ||
 	    (c = gw_runtime_country(rt, t.country)) == NULL || c->idp == NULL) {
-		gw_log(LOG_NOTICE, req->req_id, "saml.acs", "no open login for this RelayState");
-		gw_page_error(req, resp, 400, req_lang(req, NULL), T_ERROR_EXPIRED);
+		gw_logkv(LOG_NOTICE, req->req_id, "saml.acs", "no open login for this RelayState",
+		    "code", eidgw_err_name(lrc), (const char *)NULL);
+		/* a store that cannot answer is not an expired login: say so */
+		gw_page_error(req, resp, lrc == EIDGW_E_STORE_UNAVAILABLE ? 503 : 400,
+		    req_lang(req, NULL), lrc == EIDGW_E_STORE_UNAVAILABLE ? T_ERROR_UNAVAILABLE :
+		    T_ERROR_EXPIRED);
 		goto out;
 	}
 	saml = form_value(req->body.data, req->body.len, "SAMLResponse", ACS_PARAM_MAX);
@@ -1013,6 +1017,7 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 	const char **names = NULL, **values = NULL;
 	const char *state, *err = NULL;
 	enum gw_login_outcome outcome = GW_LOGIN_REJECTED;
+	enum eidgw_err lrc = EIDGW_E_STORE_MISSING;
 	struct txn t;
 	size_t i;
 	int st;
@@ -1028,10 +1033,13 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 		goto out;
 	}
 	state = oidc_params_get(&p, "state");
-	if (state == NULL || txn_load(req, state, true, &t) != EIDGW_OK ||
+	if (state == NULL || (lrc = txn_load(req, state, true, &t)) != EIDGW_OK ||
 	    (c = gw_runtime_country(rt, t.country)) == NULL || c->plugin == NULL) {
-		gw_log(LOG_NOTICE, req->req_id, "login.return", "no open login for this state");
-		gw_page_error(req, resp, 400, req_lang(req, NULL), T_ERROR_EXPIRED);
+		gw_logkv(LOG_NOTICE, req->req_id, "login.return", "no open login for this state",
+		    "code", eidgw_err_name(lrc), (const char *)NULL);
+		gw_page_error(req, resp, lrc == EIDGW_E_STORE_UNAVAILABLE ? 503 : 400,
+		    req_lang(req, NULL), lrc == EIDGW_E_STORE_UNAVAILABLE ? T_ERROR_UNAVAILABLE :
+		    T_ERROR_EXPIRED);
 		goto out;
 	}
 	names = calloc(p.n + 1, sizeof(*names));

@@ -10,7 +10,12 @@ build=${EIDGW_BINARY_DIR:-$src/build}
 bin=$build/gateway/eidgw
 tmp=$(mktemp -d /tmp/eidgw-login-XXXXXX)
 gw=
-cleanup() { [ -n "$gw" ] && kill -9 "$gw" 2>/dev/null || true; rm -rf "$tmp"; }
+rd=
+cleanup() {
+  [ -n "$gw" ] && kill -9 "$gw" 2>/dev/null || true
+  [ -n "$rd" ] && kill -9 "$rd" 2>/dev/null || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 n_ok=0
 fail() { echo "FAIL: $*" >&2; grep -v http.request "$tmp/log" 2>/dev/null | tail -n 15 >&2; exit 1; }
@@ -241,4 +246,34 @@ tail -n 1 "$tmp/ti.jsonl" | jq -e '.f.client == "demo-par-jwt"' >/dev/null ||
 pass "private_key_jwt without client_id: tokens_issued names the client"
 
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
+
+# 11. A store that cannot answer is not an expired login: the ACS and the connector return
+#     say "temporarily unavailable" (503), not "expired or unknown" (400). Same port, Redis store.
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+  rport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    --daemonize no > "$tmp/redis.log" 2>&1 &
+  rd=$!
+  for _ in $(seq 1 50); do redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  sed -i -e "s|^\(  backend: \)memory|\1redis\n  redis_url: \"redis://127.0.0.1:$rport\"\n  redis_timeout_ms: 300|" \
+    "$tmp/conf/gateway.yaml"
+  grep -q "redis_url" "$tmp/conf/gateway.yaml" || fail "could not switch the store to Redis"
+  "$bin" --config "$tmp/conf/gateway.yaml" 2>> "$tmp/log" &
+  gw=$!
+  for _ in $(seq 1 100); do
+    [ "$(grep -c '"event":"startup.listening"' "$tmp/log")" -ge 2 ] && break; kill -0 "$gw" || fail "eidgw (redis) died"; sleep 0.1
+  done
+  h43=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+  [ "$(code_of -d "SAMLResponse=PHg%2B&RelayState=$h43" "$base/saml/acs")" = 400 ] || fail "ACS, store up"
+  [ "$(code_of "$base/login/return?state=$h43")" = 400 ] || fail "return, store up"
+  kill -9 "$rd"; wait "$rd" 2>/dev/null || true; rd=
+  st=$(code_of -d "SAMLResponse=PHg%2B&RelayState=$h43" "$base/saml/acs")
+  [ "$st" = 503 ] || fail "ACS with the store down: $st"
+  st=$(code_of "$base/login/return?state=$h43")
+  [ "$st" = 503 ] || fail "connector return with the store down: $st"
+  pass "store down at the ACS and the connector return: 503, not an expired login"
+  kill -TERM "$gw"; wait "$gw" || fail "unclean stop (redis)"; gw=
+else
+  echo "skip: store-down check (no redis-server)"
+fi
 echo "$n_ok passed, 0 failed"
