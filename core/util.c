@@ -148,8 +148,9 @@ b64_val(unsigned char c, bool url)
 enum eidgw_err
 eidgw_b64_decode(struct eidgw_buf *out, const char *in, size_t n, bool url)
 {
+	unsigned char chunk[1024];	/* decoded bytes go out in blocks, not one by one */
 	unsigned int acc = 0;
-	size_t i, nchars = 0, npad = 0;
+	size_t i, nchars = 0, npad = 0, nchunk = 0;
 	enum eidgw_err rc;
 	unsigned char c;
 	int bits = 0, v;
@@ -171,11 +172,20 @@ eidgw_b64_decode(struct eidgw_buf *out, const char *in, size_t n, bool url)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			c = (unsigned char)((acc >> bits) & 0xff);
-			if ((rc = eidgw_buf_append(out, &c, 1)) != EIDGW_OK)
-				return rc;
+			chunk[nchunk++] = (unsigned char)((acc >> bits) & 0xff);
+			if (nchunk == sizeof(chunk)) {
+				rc = eidgw_buf_append(out, chunk, nchunk);
+				OPENSSL_cleanse(chunk, sizeof(chunk));
+				nchunk = 0;
+				if (rc != EIDGW_OK)
+					return rc;
+			}
 		}
 	}
+	rc = nchunk != 0 ? eidgw_buf_append(out, chunk, nchunk) : EIDGW_OK;
+	OPENSSL_cleanse(chunk, nchunk);
+	if (rc != EIDGW_OK)
+		return rc;
 	if (nchars % 4 == 1)
 		return EIDGW_E_BAD_ENCODING;
 	if (npad > 2 || (!url && npad != 0 && (nchars + npad) % 4 != 0))

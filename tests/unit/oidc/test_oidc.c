@@ -1437,8 +1437,11 @@ test_token_private_key_jwt(void **state)
 	/* tampered payload of a good assertion */
 	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt", "\"" ISS "\"",
 	    60, "tamper-1");
-	t = strchr(jwt, '.') + 3;
-	*t = *t == 'A' ? 'B' : 'A';
+	{
+		char *c = strchr(jwt, '.') + 3;	/* its own name: t was freed above */
+
+		*c = *c == 'A' ? 'B' : 'A';
+	}
 	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_E_OIDC_ASSERTION);
 	oidc_response_free(&out);
 	free(jwt);
