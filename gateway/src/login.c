@@ -355,9 +355,14 @@ is_mds(const char *name)
 static void
 set_form_csp(struct gw_req *req, struct gw_resp *resp, const struct txn *t, const char *dest)
 {
+	const unsigned char *p;
 	int n;
 
-	if (strpbrk(dest, " ;,'\"\r\n") != NULL) {
+	/* one CSP source expression: printable ASCII without space, ';', ',' or quotes */
+	for (p = (const unsigned char *)dest; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr(";,'\"", *p) != NULL)
+			break;
+	if (*p != '\0' || p == (const unsigned char *)dest) {
 		gw_page_error(req, resp, 500, req_lang(req, t->az), T_ERROR_INTERNAL);
 		return;
 	}
