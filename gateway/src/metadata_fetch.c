@@ -178,6 +178,7 @@ bool
 gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit)
 {
 	int64_t now = eidgw_now(), *due, cache_s;
+	enum md_result res;
 	bool changed = false;
 	size_t i;
 
@@ -192,10 +193,11 @@ gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *au
 		if ((due = next_due(c->code)) == NULL || (!force && now < *due))
 			continue;
 		cache_s = 0;
-		switch (refresh_one(cfg, c, audit, &cache_s)) {
-		case MD_CHANGED:
+		res = refresh_one(cfg, c, audit, &cache_s);
+		if (res == MD_CHANGED)
 			changed = true;
-			/* FALLTHROUGH */
+		switch (res) {
+		case MD_CHANGED:
 		case MD_SAME:
 			/* SAML metadata 2.3.1: cacheDuration bounds how long a copy may be relied on */
 			if (cache_s > 0 && cache_s < MD_MIN_REFRESH_S)
