@@ -211,6 +211,33 @@ out:
 	return rc;
 }
 
+enum eidgw_err
+gw_claims_from_json(const char *json, struct gw_claims *c)
+{
+	enum eidgw_err rc = EIDGW_OK;
+	const char *k;
+	json_t *o, *v;
+
+	memset(c, 0, sizeof(*c));
+	if (json == NULL)
+		return EIDGW_OK;
+	if (strlen(json) > 64 * 1024 ||
+	    (o = json_loads(json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return EIDGW_E_MALFORMED;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return EIDGW_E_MALFORMED;
+	}
+	json_object_foreach(o, k, v) {
+		if ((rc = add(c, k, json_incref(v))) != EIDGW_OK)
+			break;
+	}
+	json_decref(o);
+	if (rc != EIDGW_OK)
+		gw_claims_free(c);
+	return rc;
+}
+
 void
 gw_claims_free(struct gw_claims *c)
 {

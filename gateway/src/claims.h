@@ -26,6 +26,12 @@ struct gw_claims {
 /* Maps id into c; node_country (may be NULL) is the IdP's NodeCountry. */
 enum eidgw_err gw_claims_from_saml(const struct saml_identity *id, const char *node_country,
     struct gw_claims *c) EIDGW_MUST_USE;
+/*
+ * A connector's further claims: a JSON object whose members become claims
+ * (at most GW_CLAIMS_MAX; oidc/ still releases each only under its scope).
+ * Anything but an object is refused.
+ */
+enum eidgw_err gw_claims_from_json(const char *json, struct gw_claims *c) EIDGW_MUST_USE;
 void gw_claims_free(struct gw_claims *c);
 
 /* ISO 15924 code of the script of a UTF-8 text (first non-Latin letter), or NULL. */

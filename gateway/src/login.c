@@ -1017,6 +1017,7 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 	struct eidgw_login_response in;
 	struct eidgw_identity out;
 	struct oidc_identity id;
+	struct gw_claims claims = { 0 };
 	struct eidgw_diag d = { 0 };
 	const struct gw_country_rt *c;
 	const char **names = NULL, **values = NULL;
@@ -1102,7 +1103,15 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 		fail_to_client(req, resp, rt, t.az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		goto out;
 	}
+	if (gw_claims_from_json(out.extra_claims_json, &claims) != EIDGW_OK) {
+		gw_logkv(LOG_NOTICE, req->req_id, "login.connector_claims",
+		    "connector's extra claims are not a JSON object; not released", "country",
+		    t.country, (const char *)NULL);
+		memset(&claims, 0, sizeof(claims));
+	}
 	memset(&id, 0, sizeof(id));
+	id.extra = claims.v;
+	id.n_extra = claims.n;
 	id.person_identifier = out.person_identifier;
 	id.given_name = out.given_name;
 	id.family_name = out.family_name;
@@ -1112,6 +1121,7 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 	id.country = t.country;
 	complete(req, resp, rt, &t, &id);
 out:
+	gw_claims_free(&claims);
 	free(names);
 	free(values);
 	identity_clear(&out);

@@ -78,12 +78,37 @@ test_mapping(void **state)
 	gw_claims_free(&c);
 }
 
+/* A connector's extra claims: members of one JSON object, nothing else. */
+static void
+test_from_json(void **state)
+{
+	struct gw_claims c;
+
+	(void)state;
+	assert_int_equal(gw_claims_from_json("{\"gender\":\"female\",\"address\":{\"locality\":\"Gent\"}}",
+	    &c), EIDGW_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(find(&c, "gender"), "\"female\"");
+	assert_string_equal(find(&c, "address"), "{\"locality\":\"Gent\"}");
+	gw_claims_free(&c);
+	assert_int_equal(gw_claims_from_json(NULL, &c), EIDGW_OK);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(gw_claims_from_json("[\"gender\"]", &c), EIDGW_E_MALFORMED);
+	assert_int_equal(gw_claims_from_json("{\"a\":1", &c), EIDGW_E_MALFORMED);
+	assert_int_equal(gw_claims_from_json("{\"a\":1,\"a\":2}", &c), EIDGW_E_MALFORMED);
+	assert_int_equal(gw_claims_from_json("{\"a1\":1,\"a2\":1,\"a3\":1,\"a4\":1,\"a5\":1,"
+	    "\"a6\":1,\"a7\":1,\"a8\":1,\"a9\":1,\"b1\":1,\"b2\":1,\"b3\":1,\"b4\":1,\"b5\":1,"
+	    "\"b6\":1,\"b7\":1,\"b8\":1}", &c), EIDGW_E_TOO_LARGE);
+	assert_int_equal(c.n, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_script),
 		cmocka_unit_test(test_mapping),
+		cmocka_unit_test(test_from_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
