@@ -60,7 +60,11 @@ check_config(const char *path)
 {
 	struct gw_config_errors errs = { 0 };
 	struct gw_config *cfg = NULL;
+	const struct gw_runtime *rt;
+	struct gw_app app;
+	size_t i, warnings = 0;
 	char hash[17];
+	int rc;
 
 	if (gw_config_load(path, &cfg, &errs) != EIDGW_OK) {
 		gw_config_errors_print(&errs, stderr);
@@ -69,13 +73,40 @@ check_config(const char *path)
 		gw_config_errors_free(&errs);
 		return 2;
 	}
+	/*
+	 * Also build what the daemon would build on it (OIDC provider, IdP
+	 * metadata, plugins), with a throwaway store and no remote fetches:
+	 * a country that would start unavailable is reported as a warning.
+	 */
+	memset(&app, 0, sizeof(app));
+	gw_log_set_level(LOG_CRIT);
+	if (eidgw_store_mem_new(&app.store) != EIDGW_OK ||
+	    gw_runtime_attach(&app, cfg, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		fprintf(stderr, "%s: configuration cannot serve (%zu problem%s)\n", path, errs.n,
+		    errs.n == 1 ? "" : "s");
+		rc = 2;
+		goto out;
+	}
+	rt = gw_runtime_of(cfg);
+	for (i = 0; i < rt->n_countries; i++)
+		if (rt->countries[i].state == GW_COUNTRY_UNAVAILABLE) {
+			fprintf(stderr, "%s:%d: warning: country %s will be unavailable: %s\n",
+			    rt->countries[i].conf->file, rt->countries[i].conf->line,
+			    rt->countries[i].conf->code, rt->countries[i].reason);
+			warnings++;
+		}
 	config_hash_hex(cfg, hash);
-	printf("%s: configuration valid: %zu client%s, %zu countr%s, config hash %s\n", path,
+	printf("%s: configuration valid: %zu client%s, %zu countr%s, config hash %s%s\n", path,
 	    cfg->n_clients, cfg->n_clients == 1 ? "" : "s", cfg->n_countries,
-	    cfg->n_countries == 1 ? "y" : "ies", hash);
+	    cfg->n_countries == 1 ? "y" : "ies", hash,
+	    warnings != 0 ? " (with warnings)" : "");
+	rc = 0;
+out:
 	gw_config_unref(cfg);
+	eidgw_store_free(app.store);
 	gw_config_errors_free(&errs);
-	return 0;
+	return rc;
 }
 
 static void
