@@ -130,23 +130,11 @@ static void
 check_restart_only(const struct gw_config *a, const struct gw_config *b,
     struct gw_config_errors *errs)
 {
-	struct gw_config_error *v;
 	const char *what = restart_only_change(a, b);
 
-	if (what == NULL)
-		return;
-	v = realloc(errs->v, (errs->n + 1) * sizeof(*v));
-	if (v == NULL)
-		return;
-	errs->v = v;
-	v[errs->n].file = strdup(b->path);
-	v[errs->n].line = 0;
-	v[errs->n].code = EIDGW_E_CONFIG_VALUE;
-	v[errs->n].reason = NULL;
-	if (asprintf(&v[errs->n].reason, "%s cannot change on reload; restart eidgw to apply it",
-	    what) < 0)
-		v[errs->n].reason = NULL;
-	errs->n++;
+	if (what != NULL)
+		(void)gw_config_errors_add(errs, b->path, 0, EIDGW_E_CONFIG_VALUE,
+		    "%s cannot change on reload; restart eidgw to apply it", what);
 }
 
 enum eidgw_err

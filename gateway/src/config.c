@@ -26,29 +26,21 @@
 
 /* ---- errors ----------------------------------------------------------- */
 
-static void cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
-    const char *fmt, va_list ap) EIDGW_PRINTF(5, 0);
-
-static void
-cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
-    const char *fmt, va_list ap)
+enum eidgw_err
+gw_config_errors_vadd(struct gw_config_errors *errs, const char *file, int line,
+    enum eidgw_err code, const char *fmt, va_list ap)
 {
 	struct gw_config_error *v, *e;
 	char reason[512];
 
-	x->n_errors++;
-	if (x->errs->n >= CFG_MAX_ERRORS) {
-		x->truncated = true;
-		return;
-	}
+	if (errs == NULL)
+		return EIDGW_E_INVAL;
 	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
-	v = realloc(x->errs->v, (x->errs->n + 1) * sizeof(*v));
-	if (v == NULL) {
-		x->oom = true;
-		return;
-	}
-	x->errs->v = v;
-	e = &v[x->errs->n];
+	v = realloc(errs->v, (errs->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return EIDGW_E_NOMEM;
+	errs->v = v;
+	e = &v[errs->n];
 	e->file = eidgw_strdup(file != NULL ? file : "(config)");
 	e->reason = eidgw_strdup(reason);
 	e->line = line;
@@ -56,10 +48,39 @@ cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
 	if (e->file == NULL || e->reason == NULL) {
 		free(e->file);
 		free(e->reason);
-		x->oom = true;
+		return EIDGW_E_NOMEM;
+	}
+	errs->n++;
+	return EIDGW_OK;
+}
+
+enum eidgw_err
+gw_config_errors_add(struct gw_config_errors *errs, const char *file, int line,
+    enum eidgw_err code, const char *fmt, ...)
+{
+	enum eidgw_err rc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rc = gw_config_errors_vadd(errs, file, line, code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
+    const char *fmt, va_list ap) EIDGW_PRINTF(5, 0);
+
+static void
+cfg_verr(struct cfg_ctx *x, const char *file, int line, enum eidgw_err code,
+    const char *fmt, va_list ap)
+{
+	x->n_errors++;
+	if (x->errs->n >= CFG_MAX_ERRORS) {
+		x->truncated = true;
 		return;
 	}
-	x->errs->n++;
+	if (gw_config_errors_vadd(x->errs, file, line, code, fmt, ap) != EIDGW_OK)
+		x->oom = true;
 }
 
 void

@@ -17,6 +17,7 @@
 #ifndef EIDGW_GW_CONFIG_H
 #define EIDGW_GW_CONFIG_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -253,6 +254,11 @@ struct gw_config_errors {
  */
 enum eidgw_err gw_config_load(const char *path, struct gw_config **out,
     struct gw_config_errors *errs) EIDGW_MUST_USE;
+/* Appends one error (file:line: reason); EIDGW_E_NOMEM when it could not. */
+enum eidgw_err gw_config_errors_add(struct gw_config_errors *errs, const char *file, int line,
+    enum eidgw_err code, const char *fmt, ...) EIDGW_PRINTF(5, 6);
+enum eidgw_err gw_config_errors_vadd(struct gw_config_errors *errs, const char *file, int line,
+    enum eidgw_err code, const char *fmt, va_list ap) EIDGW_PRINTF(5, 0);
 /* Prints "file:line: reason" for each error to f. */
 void gw_config_errors_print(const struct gw_config_errors *errs, void *f /* FILE * */);
 void gw_config_errors_free(struct gw_config_errors *errs);

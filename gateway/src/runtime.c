@@ -76,34 +76,6 @@ runtime_free(void *p)
 	free(rt);
 }
 
-static void
-add_error(struct gw_config_errors *errs, const char *file, int line, enum eidgw_err code,
-    const char *fmt, ...) EIDGW_PRINTF(5, 6);
-
-static void
-add_error(struct gw_config_errors *errs, const char *file, int line, enum eidgw_err code,
-    const char *fmt, ...)
-{
-	struct gw_config_error *v;
-	va_list ap;
-	char *r = NULL;
-
-	if (errs == NULL)
-		return;
-	if ((v = realloc(errs->v, (errs->n + 1) * sizeof(*v))) == NULL)
-		return;
-	errs->v = v;
-	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		r = NULL;
-	va_end(ap);
-	v[errs->n].file = eidgw_strdup(file);
-	v[errs->n].line = line;
-	v[errs->n].code = code;
-	v[errs->n].reason = r;
-	errs->n++;
-}
-
 /* Reads a small file whole (NUL-terminated); NULL on any failure. */
 static char *
 read_small_file(const char *path, size_t max, size_t *lenp)
@@ -269,7 +241,7 @@ build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *r
 				goto out;
 		} else if (c->auth_method == GW_AUTH_PRIVATE_KEY_JWT) {
 			if ((jwks[i] = read_small_file(c->jwks_file, RT_JWKS_MAX, NULL)) == NULL) {
-				add_error(errs, c->file, c->line, EIDGW_E_CONFIG_FILE,
+				(void)gw_config_errors_add(errs, c->file, c->line, EIDGW_E_CONFIG_FILE,
 				    "client %s: cannot read jwks_file %s", c->client_id, c->jwks_file);
 				rc = EIDGW_E_CONFIG;
 				goto out;
@@ -299,7 +271,7 @@ build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *r
 	oc.access_token_ttl = cfg->limits.access_token_ttl_s;
 	oc.id_token_ttl = cfg->limits.id_token_ttl_s;
 	if ((rc = oidc_provider_new(&oc, &rt->oidc, &d)) != EIDGW_OK) {
-		add_error(errs, cfg->path, 0, rc, "OpenID provider: %s", d.reason);
+		(void)gw_config_errors_add(errs, cfg->path, 0, rc, "OpenID provider: %s", d.reason);
 		goto out;
 	}
 	rc = EIDGW_OK;
@@ -443,7 +415,7 @@ gw_runtime_attach(struct gw_app *app, struct gw_config *cfg, struct gw_config_er
 	if (rt->entity_id == NULL || rt->acs_url == NULL || rt->return_url == NULL)
 		goto out;
 	if ((rt->saml_sig_alg = saml_alg_of(cfg)) == EIDGW_SIG_NONE) {
-		add_error(errs, cfg->path, 0, EIDGW_E_CONFIG_VALUE,
+		(void)gw_config_errors_add(errs, cfg->path, 0, EIDGW_E_CONFIG_VALUE,
 		    "keys.saml_signature_alg: '%s' is not a supported algorithm",
 		    cfg->saml_signature_alg);
 		rc = EIDGW_E_CONFIG;
