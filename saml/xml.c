@@ -198,6 +198,20 @@ saml_xml_is(const xmlNode *node, const char *ns, const char *name)
 	    strcmp((const char *)node->ns->href, ns) == 0;
 }
 
+const char *
+saml_xml_attr(const xmlNode *n, const char *name)
+{
+	const xmlAttr *a;
+
+	for (a = n->properties; a != NULL; a = a->next) {
+		if (a->ns == NULL && strcmp((const char *)a->name, name) == 0 &&
+		    a->children != NULL && a->children->next == NULL &&
+		    a->children->type == XML_TEXT_NODE)
+			return (const char *)a->children->content;
+	}
+	return NULL;
+}
+
 xmlNodePtr
 saml_xml_child(const xmlNode *parent, const char *ns, const char *name, int *count)
 {

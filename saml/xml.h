@@ -42,6 +42,12 @@ void saml_library_cleanup(void);
 
 /* True when node is an element with this namespace URI and local name. */
 bool saml_xml_is(const xmlNode *node, const char *ns, const char *name);
+/*
+ * The value of the un-namespaced attribute name when it is one plain text
+ * node (the form every attribute our profiles read takes), else NULL.
+ * Points into the tree: valid while the node is.
+ */
+const char *saml_xml_attr(const xmlNode *n, const char *name);
 /* First element child with ns/name, or NULL; *count (optional) gets how many there are. */
 xmlNodePtr saml_xml_child(const xmlNode *parent, const char *ns, const char *name, int *count);
 

@@ -352,20 +352,6 @@ no_text(const xmlNode *n)
 	return true;
 }
 
-static const char *
-attr(const xmlNode *n, const char *name)
-{
-	const xmlAttr *a;
-
-	for (a = n->properties; a != NULL; a = a->next) {
-		if (a->ns == NULL && strcmp((const char *)a->name, name) == 0 &&
-		    a->children != NULL && a->children->next == NULL &&
-		    a->children->type == XML_TEXT_NODE)
-			return (const char *)a->children->content;
-	}
-	return NULL;
-}
-
 /* InclusiveNamespaces PrefixList (Exclusive XML C14N section 3) into prefixes. */
 static enum eidgw_err
 parse_prefix_list(xmlNodePtr c14n_el, xmlChar **prefixes, struct eidgw_diag *d)
@@ -380,7 +366,7 @@ parse_prefix_list(xmlNodePtr c14n_el, xmlChar **prefixes, struct eidgw_diag *d)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "more than one InclusiveNamespaces");
 	if (in == NULL)
 		goto out;
-	if ((list = attr(in, "PrefixList")) == NULL)
+	if ((list = saml_xml_attr(in, "PrefixList")) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "InclusiveNamespaces without PrefixList");
 	for (p = list; *p != '\0';) {
 		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
@@ -469,7 +455,7 @@ parse_reference(xmlNodePtr r, struct sig_ref *ref, bool generic, struct eidgw_di
 				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
 				    "unexpected element %.40s in Transforms",
 				    (const char *)t->name);
-			if ((alg = attr(t, "Algorithm")) == NULL)
+			if ((alg = saml_xml_attr(t, "Algorithm")) == NULL)
 				EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED,
 				    "Transform without Algorithm");
 			ref->ntransforms++;
@@ -506,7 +492,7 @@ parse_reference(xmlNodePtr r, struct sig_ref *ref, bool generic, struct eidgw_di
 	}
 	if (!saml_xml_is(c, SAML_NS_DSIG, "DigestMethod"))
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "Reference without DigestMethod");
-	alg = attr(c, "Algorithm");
+	alg = saml_xml_attr(c, "Algorithm");
 	if ((ref->md = digest_md(alg)) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_DIGEST_ALG, "digest %.80s not allowed",
 		    alg != NULL ? alg : "(none)");
@@ -562,7 +548,7 @@ parse_signature(xmlNodePtr sig, bool generic, const struct saml_sig_policy *pol,
 	c = elem_from(si->children);
 	if (!saml_xml_is(c, SAML_NS_DSIG, "CanonicalizationMethod"))
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "CanonicalizationMethod missing");
-	alg = attr(c, "Algorithm");
+	alg = saml_xml_attr(c, "Algorithm");
 	if ((sp->si_mode = c14n_mode(alg, generic)) < 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_C14N,
 		    "SignedInfo canonicalisation %.80s not allowed", alg != NULL ? alg : "(none)");
@@ -575,7 +561,7 @@ parse_signature(xmlNodePtr sig, bool generic, const struct saml_sig_policy *pol,
 	c = elem_from(c->next);
 	if (!saml_xml_is(c, SAML_NS_DSIG, "SignatureMethod"))
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_MALFORMED, "SignatureMethod missing");
-	alg = attr(c, "Algorithm");
+	alg = saml_xml_attr(c, "Algorithm");
 	sp->alg = saml_sig_alg_from_uri(alg);
 	if (!alg_allowed(sp->alg, pol))
 		EIDGW_FAIL(d, EIDGW_E_SAML_SIG_ALG, "signature algorithm %.80s not allowed",

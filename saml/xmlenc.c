@@ -103,20 +103,6 @@ enc_digest(const char *uri, bool allow_sha1)
 	return NULL;
 }
 
-static const char *
-attr(const xmlNode *n, const char *name)
-{
-	const xmlAttr *a;
-
-	for (a = n->properties; a != NULL; a = a->next) {
-		if (a->ns == NULL && strcmp((const char *)a->name, name) == 0 &&
-		    a->children != NULL && a->children->next == NULL &&
-		    a->children->type == XML_TEXT_NODE)
-			return (const char *)a->children->content;
-	}
-	return NULL;
-}
-
 /* EncryptedData at or directly under enc (EncryptedAssertion etc.). */
 static enum eidgw_err
 find_encrypted_data(const xmlNode *enc, xmlNodePtr *ed, struct eidgw_diag *d)
@@ -216,7 +202,7 @@ content_method(xmlNodePtr ed, const struct cipher_row **cr, struct eidgw_diag *d
 	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
 		    "EncryptedData needs one EncryptionMethod");
-	alg = attr(em, "Algorithm");
+	alg = saml_xml_attr(em, "Algorithm");
 	if ((*cr = cipher_find(gcm_rows, EIDGW_ARRAY_LEN(gcm_rows), alg)) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "content encryption %.80s not allowed",
 		    alg != NULL ? alg : "(none)");
@@ -275,13 +261,13 @@ oaep_parse(xmlNodePtr em, bool mgf1p, struct oaep_params *op, struct eidgw_diag 
 			continue;
 		if (saml_xml_is(c, SAML_NS_DSIG, "DigestMethod") && !seen_md) {
 			seen_md = true;
-			alg = attr(c, "Algorithm");
+			alg = saml_xml_attr(c, "Algorithm");
 			if ((op->md = enc_digest(alg, true)) == NULL)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "OAEP digest %.80s not allowed",
 				    alg != NULL ? alg : "(none)");
 		} else if (saml_xml_is(c, SAML_NS_XENC11, "MGF") && !seen_mgf && !mgf1p) {
 			seen_mgf = true;
-			alg = attr(c, "Algorithm");
+			alg = saml_xml_attr(c, "Algorithm");
 			if (alg == NULL ||
 			    strncmp(alg, URI_MGF1_PREFIX, strlen(URI_MGF1_PREFIX)) != 0)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "MGF %.80s not allowed",
@@ -494,7 +480,7 @@ originator_key(xmlNodePtr oki, EVP_PKEY **out, struct eidgw_diag *d)
 			eckv = saml_xml_child(kv, SAML_NS_DSIG11, "ECKeyValue", NULL);
 			nc = saml_xml_child(eckv, SAML_NS_DSIG11, "NamedCurve", NULL);
 			pkn = saml_xml_child(eckv, SAML_NS_DSIG11, "PublicKey", NULL);
-			if (nc == NULL || pkn == NULL || (uri = attr(nc, "URI")) == NULL ||
+			if (nc == NULL || pkn == NULL || (uri = saml_xml_attr(nc, "URI")) == NULL ||
 			    strncmp(uri, "urn:oid:", 8) != 0)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
 				    "originator KeyValue is not a named-curve ECKeyValue");
@@ -572,7 +558,7 @@ agreement_parse(xmlNodePtr am, struct agreement *ag, struct eidgw_diag *d)
 	enum eidgw_err rc = EIDGW_OK;
 	int count;
 
-	alg = attr(am, "Algorithm");
+	alg = saml_xml_attr(am, "Algorithm");
 	if (alg == NULL || strcmp(alg, SAML_ENC_ECDH_ES) != 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "key agreement %.80s not allowed",
 		    alg != NULL ? alg : "(none)");
@@ -584,7 +570,7 @@ agreement_parse(xmlNodePtr am, struct agreement *ag, struct eidgw_diag *d)
 	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "AgreementMethod needs one "
 		    "KeyDerivationMethod");
-	alg = attr(kdm, "Algorithm");
+	alg = saml_xml_attr(kdm, "Algorithm");
 	if (alg == NULL || strcmp(alg, SAML_ENC_CONCAT_KDF) != 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "key derivation %.80s not allowed",
 		    alg != NULL ? alg : "(none)");
@@ -594,16 +580,16 @@ agreement_parse(xmlNodePtr am, struct agreement *ag, struct eidgw_diag *d)
 	dm = saml_xml_child(prm, SAML_NS_DSIG, "DigestMethod", &count);
 	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "ConcatKDF DigestMethod missing");
-	alg = attr(dm, "Algorithm");
+	alg = saml_xml_attr(dm, "Algorithm");
 	if ((ag->kdf_md = enc_digest(alg, false)) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "ConcatKDF digest %.80s not allowed",
 		    alg != NULL ? alg : "(none)");
 	/* OtherInfo = AlgorithmID || PartyUInfo || PartyVInfo [|| SuppPubInfo || SuppPrivInfo] */
-	if ((rc = kdf_append_bits(attr(prm, "AlgorithmID"), &ag->other_info, d)) != EIDGW_OK ||
-	    (rc = kdf_append_bits(attr(prm, "PartyUInfo"), &ag->other_info, d)) != EIDGW_OK ||
-	    (rc = kdf_append_bits(attr(prm, "PartyVInfo"), &ag->other_info, d)) != EIDGW_OK ||
-	    (rc = kdf_append_bits(attr(prm, "SuppPubInfo"), &ag->other_info, d)) != EIDGW_OK ||
-	    (rc = kdf_append_bits(attr(prm, "SuppPrivInfo"), &ag->other_info, d)) != EIDGW_OK)
+	if ((rc = kdf_append_bits(saml_xml_attr(prm, "AlgorithmID"), &ag->other_info, d)) != EIDGW_OK ||
+	    (rc = kdf_append_bits(saml_xml_attr(prm, "PartyUInfo"), &ag->other_info, d)) != EIDGW_OK ||
+	    (rc = kdf_append_bits(saml_xml_attr(prm, "PartyVInfo"), &ag->other_info, d)) != EIDGW_OK ||
+	    (rc = kdf_append_bits(saml_xml_attr(prm, "SuppPubInfo"), &ag->other_info, d)) != EIDGW_OK ||
+	    (rc = kdf_append_bits(saml_xml_attr(prm, "SuppPrivInfo"), &ag->other_info, d)) != EIDGW_OK)
 		goto out;
 	oki = saml_xml_child(am, SAML_NS_XENC, "OriginatorKeyInfo", &count);
 	if (count != 1)
@@ -652,8 +638,8 @@ collect_keys(xmlNodePtr ed, struct ek_list *l, struct eidgw_diag *d)
 		if (saml_xml_is(c, SAML_NS_XENC, "EncryptedKey"))
 			ek_add(l, c);
 		else if (saml_xml_is(c, SAML_NS_DSIG, "RetrievalMethod")) {
-			uri = attr(c, "URI");
-			type = attr(c, "Type");
+			uri = saml_xml_attr(c, "URI");
+			type = saml_xml_attr(c, "Type");
 			if (uri == NULL || uri[0] != '#' || type == NULL ||
 			    strcmp(type, URI_EK_TYPE) != 0 || c->children != NULL)
 				EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
@@ -707,7 +693,7 @@ try_encrypted_key(xmlNodePtr ek, const struct eidgw_key *const *keys, size_t nke
 	if (count != 1)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED,
 		    "EncryptedKey needs one EncryptionMethod");
-	alg = attr(em, "Algorithm");
+	alg = saml_xml_attr(em, "Algorithm");
 	if (alg == NULL)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_ALG, "EncryptedKey without Algorithm");
 	if ((rc = cipher_value(ek, &wrapped, d)) != EIDGW_OK)
@@ -928,7 +914,7 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 	ctxnode = enc->parent->type == XML_ELEMENT_NODE ? enc->parent : enc;
 	if ((rc = find_encrypted_data(enc, &ed, d)) != EIDGW_OK)
 		goto out;
-	type = attr(ed, "Type");
+	type = saml_xml_attr(ed, "Type");
 	if (type != NULL && strcmp(type, URI_TYPE_ELEMENT) != 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "EncryptedData Type %.80s is not Element",
 		    type);
