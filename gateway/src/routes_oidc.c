@@ -102,9 +102,13 @@ h_jwks(struct gw_req *req, struct gw_resp *resp)
 
 typedef enum eidgw_err (*oidc_endpoint_fn)(const struct oidc_provider *,
     const struct oidc_request *, struct oidc_response *, struct eidgw_diag *);
+/* Records what an endpoint did before it is answered; not EIDGW_OK: answer 503 instead. */
+typedef enum eidgw_err (*oidc_audit_fn)(const struct gw_req *req, enum eidgw_err rc,
+    const struct oidc_response *o, const char *endpoint);
 
 static void
-oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const char *event)
+oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const char *event,
+    oidc_audit_fn audit, const char *endpoint)
 {
 	const struct gw_runtime *rt = gw_req_runtime(req, resp);
 	struct oidc_response o = { 0 };
@@ -117,7 +121,10 @@ oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const c
 	gw_oidc_request_from(req, &rq);
 	rc = fn(rt->oidc, &rq, &o, &d);
 	gw_log_refusal(req, event, rc, &d);
-	if (o.status == 0) {
+	if (audit != NULL && audit(req, rc, &o, endpoint) != EIDGW_OK) {
+		/* nothing is handed out that the audit log cannot show */
+		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
+	} else if (o.status == 0) {
 		/* the library prepared nothing: an internal failure */
 		gw_resp_json_error(resp, eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? 503 : 500,
 		    eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? "temporarily_unavailable" :
@@ -125,39 +132,6 @@ oidc_call(struct gw_req *req, struct gw_resp *resp, oidc_endpoint_fn fn, const c
 	} else {
 		gw_send_oidc_response(req, resp, &o);
 	}
-	oidc_response_free(&o);
-}
-
-static char *token_client_id(const struct gw_req *req);
-
-/* POST /oidc/par: a failed client authentication is recorded, like at the token endpoint. */
-static void
-h_par(struct gw_req *req, struct gw_resp *resp)
-{
-	const struct gw_runtime *rt = gw_req_runtime(req, resp);
-	struct oidc_response o = { 0 };
-	struct oidc_request rq;
-	struct eidgw_diag d = { 0 };
-	enum eidgw_err rc, arc = EIDGW_OK;
-	char *client;
-
-	if (rt == NULL)
-		return;
-	gw_oidc_request_from(req, &rq);
-	rc = oidc_par(rt->oidc, &rq, &o, &d);
-	gw_log_refusal(req, "oidc.par", rc, &d);
-	if (rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
-	    rc == EIDGW_E_OIDC_JTI_REPLAY) {
-		client = token_client_id(req);
-		arc = gw_audit_req(req, GW_AUDIT_CLIENT_AUTH_FAILED, (struct gw_audit_field[]){
-		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("reason", eidgw_err_name(rc)),
-		    GW_AUDIT_STR("endpoint", "par"), GW_AUDIT_STR("req", req->req_id) }, 4);
-		free(client);
-	}
-	if (arc != EIDGW_OK || o.status == 0)
-		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
-	else
-		gw_send_oidc_response(req, resp, &o);
 	oidc_response_free(&o);
 }
 
@@ -210,51 +184,54 @@ token_client_id(const struct gw_req *req)
 }
 
 /*
- * POST /oidc/token: tokens reach the client only after their issue is in
- * the audit log; code reuse and failed client authentication are recorded.
+ * The audit records of the client-facing endpoints: tokens issued (token
+ * endpoint), code reuse, and failed client authentication (token and PAR).
  */
-static void
-h_token(struct gw_req *req, struct gw_resp *resp)
+static enum eidgw_err
+audit_client_step(const struct gw_req *req, enum eidgw_err rc, const struct oidc_response *o,
+    const char *endpoint)
 {
-	const struct gw_runtime *rt = gw_req_runtime(req, resp);
-	struct oidc_response o = { 0 };
-	struct oidc_request rq;
-	struct eidgw_diag d = { 0 };
-	enum eidgw_err rc, arc = EIDGW_OK;
-	char *client = NULL;
+	bool issued = rc == EIDGW_OK && o->status == 200 && o->body != NULL &&
+	    strcmp(endpoint, "token") == 0;
+	bool auth_failed = rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
+	    rc == EIDGW_E_OIDC_JTI_REPLAY;
+	enum eidgw_err arc;
+	char *client;
 
-	if (rt == NULL)
-		return;
-	gw_oidc_request_from(req, &rq);
-	rc = oidc_token(rt->oidc, &rq, &o, &d);
-	gw_log_refusal(req, "oidc.token", rc, &d);
+	if (!issued && !auth_failed && rc != EIDGW_E_OIDC_CODE_REUSE)
+		return EIDGW_OK;
 	client = token_client_id(req);
-	if (rc == EIDGW_OK && o.status == 200 && o.body != NULL)
-		arc = gw_audit_tokens(req, client, o.body, o.body_len);
+	if (issued)
+		arc = gw_audit_tokens(req, client, o->body, o->body_len);
 	else if (rc == EIDGW_E_OIDC_CODE_REUSE)
 		arc = gw_audit_req(req, GW_AUDIT_CODE_REUSE, (struct gw_audit_field[]){
 		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("req", req->req_id) }, 2);
-	else if (rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
-	    rc == EIDGW_E_OIDC_JTI_REPLAY)
+	else
 		arc = gw_audit_req(req, GW_AUDIT_CLIENT_AUTH_FAILED, (struct gw_audit_field[]){
 		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("reason", eidgw_err_name(rc)),
-		    GW_AUDIT_STR("req", req->req_id) }, 3);
-	if (arc != EIDGW_OK)
-		gw_resp_json_error(resp, 503, "temporarily_unavailable", NULL);
-	else if (o.status == 0)
-		gw_resp_json_error(resp, eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? 503 : 500,
-		    eidgw_err_category(rc) == EIDGW_CAT_UNAVAILABLE ? "temporarily_unavailable" :
-		    "server_error", NULL);
-	else
-		gw_send_oidc_response(req, resp, &o);
+		    GW_AUDIT_STR("endpoint", endpoint), GW_AUDIT_STR("req", req->req_id) }, 4);
 	free(client);
-	oidc_response_free(&o);
+	return arc;
+}
+
+/* POST /oidc/par (RFC 9126) */
+static void
+h_par(struct gw_req *req, struct gw_resp *resp)
+{
+	oidc_call(req, resp, oidc_par, "oidc.par", audit_client_step, "par");
+}
+
+/* POST /oidc/token: tokens reach the client only after their issue is in the audit log. */
+static void
+h_token(struct gw_req *req, struct gw_resp *resp)
+{
+	oidc_call(req, resp, oidc_token, "oidc.token", audit_client_step, "token");
 }
 
 static void
 h_userinfo(struct gw_req *req, struct gw_resp *resp)
 {
-	oidc_call(req, resp, oidc_userinfo, "oidc.userinfo");
+	oidc_call(req, resp, oidc_userinfo, "oidc.userinfo", NULL, NULL);
 }
 
 const struct gw_route gw_oidc_routes[] = {
