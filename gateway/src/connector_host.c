@@ -18,13 +18,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 
 #include "app.h"
 #include "core/buf.h"
 #include "core/keyops.h"
 #include "core/store.h"
 #include "core/util.h"
+#include "fetch.h"
 #include "log.h"
 
 #define CX_EVENT_MAX 64			/* event names: [a-z0-9_.-] */
@@ -36,9 +36,6 @@
 #define CX_SIGN_DATA_MAX (1024u * 1024u)
 #define CX_SIG_MAX 2048			/* RSA-8192 fits */
 #define CX_HTTP_MAX (16u * 1024u * 1024u) /* body cap whatever max says */
-#define CX_HTTP_URL_MAX 2048
-#define CX_HTTP_CONNECT_S 5L
-#define CX_HTTP_TOTAL_S 15L
 #define CX_HTTP_REDIRECTS 3L
 #define CX_AUDIT_PAIRS 16		/* key/value pairs per record */
 #define CX_AUDIT_KEY_MAX 32
@@ -272,85 +269,11 @@ out:
 
 /* ---- http_get --------------------------------------------------------- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_start(void)
-{
-	(void)curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-struct cx_fetch {
-	struct eidgw_buf body;
-	bool too_big;
-};
-
-static size_t
-fetch_write(char *p, size_t sz, size_t nm, void *arg)
-{
-	struct cx_fetch *f = arg;
-	size_t n = sz * nm;
-
-	if (eidgw_buf_append(&f->body, p, n) != EIDGW_OK) {
-		f->too_big = true;
-		return 0;		/* aborts the transfer */
-	}
-	return n;
-}
-
-static bool
-host_is_loopback(const char *host)
-{
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
-	    strcmp(host, "::1") == 0 || strcasecmp(host, "localhost") == 0;
-}
-
-/*
- * Decides whether url may be fetched: https anywhere, http only to the
- * loopback interface.  *plain is true for the http case (no redirects then,
- * which could lead off the loopback interface).
- */
-static bool
-url_allowed(const char *url, bool *plain)
-{
-	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL, *user = NULL;
-	bool ok = false;
-
-	*plain = false;
-	if (!text_ok(url, CX_HTTP_URL_MAX) || strchr(url, ' ') != NULL)
-		return false;
-	if ((u = curl_url()) == NULL ||
-	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	/* Credentials in a URL would end up in logs and proxies. */
-	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		goto out;
-	if (strcasecmp(scheme, "https") == 0) {
-		ok = true;
-	} else if (strcasecmp(scheme, "http") == 0 && host_is_loopback(host)) {
-		ok = true;
-		*plain = true;
-	}
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(user);
-	curl_url_cleanup(u);
-	return ok;
-}
-
 static int
 h_http_get(void *host, const char *url, size_t max, char **body, size_t *len)
 {
-	struct cx_fetch f;
-	CURL *c = NULL;
-	CURLcode cc;
-	long status = 0;
-	bool plain;
-	char *out;
+	struct eidgw_buf b;
+	char why[256], *out;
 	int st = EIDGW_CX_ERROR;
 
 	if (body != NULL)
@@ -359,63 +282,34 @@ h_http_get(void *host, const char *url, size_t max, char **body, size_t *len)
 		*len = 0;
 	if (body == NULL || len == NULL || url == NULL)
 		return EIDGW_CX_ERROR;
-	if (!url_allowed(url, &plain)) {
-		h_log(host, LOG_ERR, "http_refused",
-		    "URL refused: only https, or http to 127.0.0.1, ::1 or localhost");
-		return EIDGW_CX_BAD_CONFIG;
-	}
 	if (max == 0 || max > CX_HTTP_MAX)
 		max = CX_HTTP_MAX;
-	memset(&f, 0, sizeof(f));
-	eidgw_buf_init(&f.body, max);
-	(void)pthread_once(&curl_once, curl_start);
-	if ((c = curl_easy_init()) == NULL)
+	eidgw_buf_init(&b, max);
+	switch (gw_fetch(url, CX_HTTP_REDIRECTS, &b, why, sizeof(why))) {
+	case GW_FETCH_OK:
+		break;
+	case GW_FETCH_REFUSED:
+		h_log(host, LOG_ERR, "http_refused", why);
+		st = EIDGW_CX_BAD_CONFIG;
 		goto out;
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http" : "https") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, plain ? 0L : 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_MAXREDIRS, CX_HTTP_REDIRECTS) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CX_HTTP_CONNECT_S) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, CX_HTTP_TOTAL_S) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "eidgw-connector") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f) != CURLE_OK)
-		goto out;
-	cc = curl_easy_perform(c);
-	if (f.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+	case GW_FETCH_TOO_LARGE:
 		h_log(host, LOG_WARNING, "http_too_large", "response body exceeds the size limit");
 		st = EIDGW_CX_REJECTED;
 		goto out;
-	}
-	if (cc != CURLE_OK) {
-		h_log(host, LOG_WARNING, "http_failed", curl_easy_strerror(cc));
+	default:
+		h_log(host, LOG_WARNING, "http_failed", why);
 		st = EIDGW_CX_UNAVAILABLE;
 		goto out;
 	}
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		char m[64];
-
-		(void)snprintf(m, sizeof(m), "HTTP status %ld", status);
-		h_log(host, LOG_WARNING, "http_failed", m);
-		st = EIDGW_CX_UNAVAILABLE;
+	if ((out = calloc(1, b.len + 1)) == NULL)
 		goto out;
-	}
-	if ((out = calloc(1, f.body.len + 1)) == NULL)
-		goto out;
-	if (f.body.len != 0)
-		memcpy(out, f.body.data, f.body.len);
+	if (b.len != 0)
+		memcpy(out, b.data, b.len);
 	*body = out;
-	*len = f.body.len;
+	*len = b.len;
 	st = EIDGW_CX_OK;
 out:
-	curl_easy_cleanup(c);
-	eidgw_buf_free(&f.body);
+	eidgw_buf_free(&b);
 	return st;
 }
 

@@ -122,7 +122,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		return false;
 	}
 	eidgw_buf_init(&doc, SAML_METADATA_MAX_BYTES);
-	if (!gw_fetch(s->metadata_url, &doc, why, sizeof(why))) {
+	if (gw_fetch(s->metadata_url, 0, &doc, why, sizeof(why)) != GW_FETCH_OK) {
 		gw_logkv(LOG_WARNING, NULL, "metadata.fetch_failed", why, "country", c->code,
 		    "url", s->metadata_url, "using", "last good copy", (const char *)NULL);
 		goto out;

@@ -224,7 +224,7 @@ build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *r
 			char why[160];
 
 			eidgw_buf_init(&b, RT_JWKS_MAX);
-			if (gw_fetch(c->jwks_uri, &b, why, sizeof(why))) {
+			if (gw_fetch(c->jwks_uri, 0, &b, why, sizeof(why)) == GW_FETCH_OK) {
 				jwks[i] = eidgw_buf_steal(&b, NULL);
 			} else {
 				eidgw_buf_free(&b);
