@@ -31,6 +31,7 @@ oidc_authz_request_free(struct oidc_authz_request *r)
 	free(r->acr_min);
 	free(r->ui_locales);
 	free(r->prompt);
+	free(r->dpop_jkt);
 	free(r);
 }
 
@@ -73,7 +74,8 @@ oidc_authz_request_to_json(const struct oidc_authz_request *r, char **out)
 	    jset_str(o, "prompt", r->prompt) != 0 ||
 	    json_object_set_new(o, "max_age", json_integer(r->max_age)) != 0 ||
 	    (r->country[0] != '\0' && jset_str(o, "country", r->country) != 0) ||
-	    json_object_set_new(o, "via_par", json_boolean(r->via_par)) != 0)
+	    json_object_set_new(o, "via_par", json_boolean(r->via_par)) != 0 ||
+	    jset_str(o, "dpop_jkt", r->dpop_jkt) != 0)
 		goto out;
 	if ((*out = json_dumps(o, JSON_COMPACT)) != NULL)
 		rc = EIDGW_OK;
@@ -118,7 +120,8 @@ oidc_authz_request_from_json(const char *json, size_t len, struct oidc_authz_req
 	    jget_str(o, "acr_values", &r->acr_values, false) != 0 ||
 	    jget_str(o, "acr_min", &r->acr_min, true) != 0 ||
 	    jget_str(o, "ui_locales", &r->ui_locales, false) != 0 ||
-	    jget_str(o, "prompt", &r->prompt, false) != 0)
+	    jget_str(o, "prompt", &r->prompt, false) != 0 ||
+	    jget_str(o, "dpop_jkt", &r->dpop_jkt, false) != 0)
 		goto out;
 	r->acr_essential = json_is_true(json_object_get(o, "acr_essential"));
 	r->via_par = json_is_true(json_object_get(o, "via_par"));
@@ -555,13 +558,30 @@ rule_misc(struct rule_ctx *x)
 	return EIDGW_OK;
 }
 
+/* RFC 9449 §10: dpop_jkt binds the code to a DPoP key (its thumbprint). */
+static enum eidgw_err
+rule_dpop_jkt(struct rule_ctx *x)
+{
+	const char *jkt = oidc_params_get(x->ps, "dpop_jkt");
+
+	if (jkt == NULL)
+		return EIDGW_OK;
+	/* A SHA-256 thumbprint: 43 base64url characters (RFC 7638 §3). */
+	if (strlen(jkt) != OIDC_JKT_LEN || strspn(jkt, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != OIDC_JKT_LEN)
+		RULE_FAIL(x, EIDGW_E_OIDC_PARAM, "invalid_request", "dpop_jkt malformed");
+	if ((x->r->dpop_jkt = strdup(jkt)) == NULL)
+		RULE_FAIL(x, EIDGW_E_NOMEM, "server_error", "out of memory");
+	return EIDGW_OK;
+}
+
 /* Runs every rule on a request whose client and redirect_uri are trusted. */
 static enum eidgw_err
 authz_rules(struct rule_ctx *x)
 {
 	static enum eidgw_err (*const rules[])(struct rule_ctx *) = {
 		rule_response_type, rule_scope, rule_pkce, rule_nonce, rule_acr, rule_prompt,
-		rule_misc,
+		rule_misc, rule_dpop_jkt,
 	};
 	enum eidgw_err rc;
 	size_t i;
@@ -812,6 +832,30 @@ oidc_par(const struct oidc_provider *p, const struct oidc_request *rq,
 		    x.error != NULL ? x.error : "invalid_request", NULL);
 		goto out;
 	}
+	/* RFC 9449 §10.1: a DPoP proof at PAR binds the code to its key, like
+	 * dpop_jkt; with both, they must name the same key. */
+	if (rq->n_dpop > 1) {
+		(void)oidc_response_error(out, 400, "invalid_dpop_proof", "more than one DPoP header");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "several DPoP headers at PAR");
+	}
+	if (rq->dpop != NULL) {
+		char jkt[OIDC_JKT_LEN + 1];
+
+		rc = oidc_dpop_proof_check(p, rq->dpop, "POST", p->ep_par, NULL, jkt, d);
+		if (rc != EIDGW_OK) {
+			oidc_dpop_error_json(out, rc);
+			goto out;
+		}
+		if (x.r->dpop_jkt != NULL && strcmp(x.r->dpop_jkt, jkt) != 0) {
+			(void)oidc_response_error(out, 400, "invalid_dpop_proof",
+			    "dpop_jkt is not the key of the DPoP proof");
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_BINDING, "dpop_jkt differs from the proof key");
+		}
+		if (x.r->dpop_jkt == NULL && (x.r->dpop_jkt = strdup(jkt)) == NULL) {
+			(void)oidc_response_error(out, 500, "server_error", NULL);
+			EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+		}
+	}
 	x.r->via_par = true;
 	if ((rc = oidc_authz_request_to_json(x.r, &js)) != EIDGW_OK ||
 	    (rc = eidgw_random_token(32, &rnd)) != EIDGW_OK) {
@@ -1031,6 +1075,7 @@ oidc_authz_complete(const struct oidc_provider *p, const struct oidc_authz_reque
 	    jset_str(rec, "c", req->client_id) != 0 || jset_str(rec, "r", req->redirect_uri) != 0 ||
 	    jset_str(rec, "cc", req->code_challenge) != 0 || jset_str(rec, "n", req->nonce) != 0 ||
 	    jset_str(rec, "s", req->scope) != 0 || jset_str(rec, "acr", id->acr) != 0 ||
+	    jset_str(rec, "jkt", req->dpop_jkt) != 0 ||
 	    json_object_set_new(rec, "at", json_integer(id->auth_time)) != 0 ||
 	    json_object_set(rec, "cl", claims) != 0 ||
 	    (js = json_dumps(rec, JSON_COMPACT)) == NULL) {

@@ -88,8 +88,8 @@ out:
 }
 
 /* Compact JWS syntax: three base64url segments (RFC 7515 §7.1). */
-static bool
-compact_ok(const char *s, size_t n)
+bool
+oidc_compact_ok(const char *s, size_t n)
 {
 	size_t i, dots = 0;
 
@@ -135,7 +135,7 @@ oidc_jwt_peek_iss(const char *jwt, char **iss)
 
 	*iss = NULL;
 	n = jwt != NULL ? strlen(jwt) : 0;
-	if (n == 0 || n > OIDC_MAX_ASSERTION || !compact_ok(jwt, n))
+	if (n == 0 || n > OIDC_MAX_ASSERTION || !oidc_compact_ok(jwt, n))
 		return EIDGW_E_MALFORMED;
 	eidgw_buf_init(&pl, OIDC_MAX_ASSERTION);
 	a = strchr(jwt, '.') + 1;
@@ -259,7 +259,7 @@ oidc_client_assertion_verify(const struct oidc_provider *p, const struct oidc_pc
 	n = assertion != NULL ? strlen(assertion) : 0;
 	if (c->auth_method != OIDC_AUTH_PRIVATE_KEY_JWT || c->jwks_json == NULL)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "client not registered for private_key_jwt");
-	if (n == 0 || n > OIDC_MAX_ASSERTION || !compact_ok(assertion, n))
+	if (n == 0 || n > OIDC_MAX_ASSERTION || !oidc_compact_ok(assertion, n))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion is not a compact JWS");
 	if ((jws = cjose_jws_import(assertion, n, &cerr)) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion cannot be parsed");

@@ -46,6 +46,7 @@ const char *oidc_version(void);
 #define OIDC_MAX_ASSERTION	8192	/* client_assertion */
 #define OIDC_MAX_CLAIMS_PARAM	4096	/* claims parameter (JSON) */
 #define OIDC_MAX_AUTH_HEADER	4096	/* Authorization header */
+#define OIDC_MAX_DPOP		8192	/* one DPoP proof (RFC 9449 header value) */
 
 /* ---- form / query strings and HTTP Basic ------------------------------ */
 
@@ -144,6 +145,9 @@ struct oidc_client {
 	const char *default_acr;	/* when nothing is requested; NULL -> substantial */
 	int64_t access_token_ttl;	/* seconds; 0 -> the provider's */
 	int64_t id_token_ttl;		/* seconds; 0 -> the provider's */
+	/* RFC 9449 §5.2 metadata of the same name: every token request must
+	 * carry a DPoP proof, so every access token is DPoP-bound. */
+	bool dpop_bound_access_tokens;
 };
 
 struct oidc_config {
@@ -179,6 +183,10 @@ struct oidc_request {
 	size_t body_len;
 	const char *content_type;	/* Content-Type header, may be NULL */
 	const char *authorization;	/* Authorization header, may be NULL */
+	/* DPoP (RFC 9449): the DPoP header value (NULL when absent) and how
+	 * many DPoP header fields the request had; more than one is refused. */
+	const char *dpop;
+	unsigned int n_dpop;
 };
 
 struct oidc_response {
@@ -216,6 +224,7 @@ struct oidc_authz_request {
 	int64_t max_age;		/* -1 when absent */
 	char country[3];		/* ISO 3166-1 alpha-2 upper case, "" when absent */
 	bool via_par;
+	char *dpop_jkt;			/* RFC 9449 §10: the code's DPoP key thumbprint, or NULL */
 };
 
 void oidc_authz_request_free(struct oidc_authz_request *r);
@@ -309,6 +318,28 @@ enum eidgw_err oidc_jwk_public_json(EVP_PKEY *pub, const char *kid, enum oidc_al
 /* sub = base64url(HMAC-SHA-256(key, sector || 0x00 || person_identifier)) (digest §6.5). */
 enum eidgw_err oidc_pairwise_sub(const unsigned char *key, size_t keylen, const char *sector,
     const char *person_identifier, char **out) EIDGW_MUST_USE;
+
+/* ---- DPoP (RFC 9449) ------------------------------------------------ */
+
+#define OIDC_DPOP_MAX_AGE	60	/* a proof's iat may be at most this old (s) */
+#define OIDC_DPOP_FUTURE	10	/* ... and at most this far in the future (s) */
+#define OIDC_JKT_LEN		43	/* base64url of a SHA-256 JWK thumbprint */
+/* The proof algorithms accepted, as advertised in discovery. */
+#define OIDC_DPOP_ALGS		"ES256 PS256 RS256"
+
+/*
+ * Checks one DPoP proof (RFC 9449 §4.3) for a request with method htm to the
+ * endpoint URL htu (no query).  access_token non-NULL: the proof must carry
+ * ath = base64url(SHA-256(access_token)) (§4.3 item 10, at a resource).
+ * The jti is recorded in the provider's store (single use while the proof
+ * could be accepted).  On success jkt holds the RFC 7638 SHA-256 thumbprint
+ * of the proof's key (43 base64url characters and a NUL).  Refusals are
+ * EIDGW_E_OIDC_DPOP_PROOF, EIDGW_E_OIDC_DPOP_REPLAY, or the store's code
+ * when it cannot answer.
+ */
+enum eidgw_err oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof,
+    const char *htm, const char *htu, const char *access_token,
+    char jkt[OIDC_JKT_LEN + 1], struct eidgw_diag *d) EIDGW_MUST_USE;
 
 /* eIDAS notified LoA URIs (digest §0) and their order (1..3; 0 unknown). */
 #define OIDC_LOA_LOW		"http://eidas.europa.eu/LoA/low"

@@ -29,6 +29,7 @@ struct oidc_pclient {
 	bool require_par;
 	int min_rank;
 	int default_rank;
+	bool dpop_required;	/* dpop_bound_access_tokens */
 	int64_t at_ttl, idt_ttl;
 };
 
@@ -83,6 +84,13 @@ enum eidgw_err oidc_client_authenticate(const struct oidc_provider *p,
 enum eidgw_err oidc_client_assertion_verify(const struct oidc_provider *p,
     const struct oidc_pclient *c, const char *assertion, const char *aud_ep,
     struct eidgw_diag *d);
+
+/* The JSON error for a failed oidc_dpop_proof_check at the token or PAR
+ * endpoint: 400 invalid_dpop_proof, 503 when the store cannot answer. */
+void oidc_dpop_error_json(struct oidc_response *out, enum eidgw_err rc);
+
+/* Compact JWS syntax: three canonical base64url segments (RFC 7515 §7.1). */
+bool oidc_compact_ok(const char *s, size_t n);
 
 /* Extracts iss from an unverified JWT (to pick the client whose keys verify it). */
 enum eidgw_err oidc_jwt_peek_iss(const char *jwt, char **iss);

@@ -460,6 +460,7 @@ client_copy(struct oidc_pclient *c, const struct oidc_client *in, struct eidgw_d
 		EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG, "client %s: id_token alg not allowed",
 		    c->client_id);
 	c->require_par = in->require_par;
+	c->dpop_required = in->dpop_bound_access_tokens;
 	c->min_rank = in->min_acr != NULL ? oidc_loa_rank(in->min_acr) : 1;
 	c->default_rank = in->default_acr != NULL ? oidc_loa_rank(in->default_acr) : 2;
 	if (c->min_rank == 0 || c->default_rank == 0)
@@ -699,6 +700,7 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 		"private_key_jwt", "client_secret_basic", "client_secret_post",
 	};
 	static const char *const algs[] = { "PS256", "ES256", "RS256" };
+	static const char *const dpop_algs[] = { "ES256", "PS256", "RS256" };	/* OIDC_DPOP_ALGS */
 	static const char *const acrs[] = { OIDC_LOA_LOW, OIDC_LOA_SUBSTANTIAL, OIDC_LOA_HIGH };
 	static const char *const claims[] = {
 		"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
@@ -750,6 +752,9 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 	    json_strv(algs, EIDGW_ARRAY_LEN(algs))) != 0 ||
 	    json_object_set_new(j, "acr_values_supported",
 	    json_strv(acrs, EIDGW_ARRAY_LEN(acrs))) != 0 ||
+	    /* RFC 9449 §5.1: the algorithms accepted for DPoP proofs. */
+	    json_object_set_new(j, "dpop_signing_alg_values_supported",
+	    json_strv(dpop_algs, EIDGW_ARRAY_LEN(dpop_algs))) != 0 ||
 	    json_object_set_new(j, "scopes_supported",
 	    json_strv(known_scopes, EIDGW_ARRAY_LEN(known_scopes))) != 0 ||
 	    json_object_set(j, "claims_supported", cl) != 0 ||

@@ -61,6 +61,27 @@ client_error(struct oidc_response *r, bool basic)
 		r->www_authenticate = strdup(BASIC_CHALLENGE);
 }
 
+/*
+ * Does the presented secret authenticate client c with method m?  An unknown
+ * client, or one registered for another method, still costs one
+ * constant-time comparison of the presented secret (against a dummy of the
+ * same length), so the answer time does not tell an unknown client_id from
+ * a wrong secret.
+ */
+static bool
+secret_matches(const char *presented, const struct oidc_pclient *c, enum oidc_auth_method m)
+{
+	static const char dummy[1025];
+	size_t n = presented != NULL ? strlen(presented) : 0;
+
+	if (c == NULL || c->auth_method != m || c->secret == NULL) {
+		(void)eidgw_ct_equal(presented != NULL ? presented : dummy, n > 1024 ? 1024 : n,
+		    dummy, n > 1024 ? 1024 : n);
+		return false;
+	}
+	return eidgw_ct_streq(presented, c->secret);
+}
+
 enum eidgw_err
 oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_request *rq,
     const struct oidc_params *body, const char *aud_ep, const struct oidc_pclient **client,
@@ -95,17 +116,15 @@ oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_reques
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "Basic credentials malformed");
 		}
 		c = oidc_client_find(p, bid);
-		if (c == NULL || c->auth_method != OIDC_AUTH_SECRET_BASIC ||
-		    (cid != NULL && strcmp(cid, c->client_id) != 0) ||
-		    !eidgw_ct_streq(bsec, c->secret)) {
+		if (!secret_matches(bsec, c, OIDC_AUTH_SECRET_BASIC) ||
+		    (cid != NULL && strcmp(cid, c->client_id) != 0)) {
 			client_error(err_out, true);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
 			    "client_secret_basic: unknown client, wrong method or secret");
 		}
 	} else if (sec != NULL) {
 		c = oidc_client_find(p, cid);
-		if (c == NULL || c->auth_method != OIDC_AUTH_SECRET_POST ||
-		    !eidgw_ct_streq(sec, c->secret)) {
+		if (!secret_matches(sec, c, OIDC_AUTH_SECRET_POST)) {
 			client_error(err_out, false);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
 			    "client_secret_post: unknown client, wrong method or secret");
@@ -230,6 +249,35 @@ out:
 	return rc;
 }
 
+/* The DPoP part of a token request: jkt filled when a valid proof came. */
+static enum eidgw_err
+token_dpop(const struct oidc_provider *p, const struct oidc_request *rq,
+    const struct oidc_pclient *c, char jkt[OIDC_JKT_LEN + 1], struct oidc_response *out,
+    struct eidgw_diag *d)
+{
+	enum eidgw_err rc;
+
+	jkt[0] = '\0';
+	/* §4.3 item 1: "there is not more than one DPoP HTTP request header field". */
+	if (rq->n_dpop > 1) {
+		(void)oidc_response_error(out, 400, "invalid_dpop_proof", "more than one DPoP header");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "several DPoP headers");
+	}
+	if (rq->dpop == NULL) {
+		if (c->dpop_required) {
+			(void)oidc_response_error(out, 400, "invalid_dpop_proof",
+			    "a DPoP proof is required");
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "client requires DPoP, no proof");
+		}
+		return EIDGW_OK;
+	}
+	rc = oidc_dpop_proof_check(p, rq->dpop, "POST", p->ep_token, NULL, jkt, d);
+	if (rc != EIDGW_OK)
+		oidc_dpop_error_json(out, rc);
+out:
+	return rc;
+}
+
 enum eidgw_err
 oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
     struct oidc_response *out, struct eidgw_diag *d)
@@ -238,9 +286,9 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	const struct oidc_pclient *c = NULL;
 	const char *gt, *code, *redir, *ver;
 	struct eidgw_buf val;
-	json_t *rec = NULL, *resp = NULL, *atrec = NULL;
+	json_t *rec = NULL, *resp = NULL, *atrec = NULL, *v;
 	char *at = NULL, *idt = NULL, *atjs = NULL;
-	char h[65], ah[65], key[96];
+	char h[65], ah[65], key[96], jkt[OIDC_JKT_LEN + 1] = "";
 	enum eidgw_err rc;
 	int64_t now = eidgw_now();
 
@@ -252,6 +300,12 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 		goto out;
 	}
 	if ((rc = oidc_client_authenticate(p, rq, &ps, p->ep_token, &c, out, d)) != EIDGW_OK)
+		goto out;
+	/* RFC 9449 §5: a DPoP proof binds the access token to its key; invalid:
+	 * invalid_dpop_proof.  §5.2 dpop_bound_access_tokens: such a client
+	 * must always send one.  Checked before the code is taken, so a bad
+	 * proof does not burn the code. */
+	if ((rc = token_dpop(p, rq, c, jkt, out, d)) != EIDGW_OK)
 		goto out;
 	if ((gt = oidc_params_get(&ps, "grant_type")) == NULL) {
 		(void)oidc_response_error(out, 400, "invalid_request", "grant_type missing");
@@ -325,6 +379,15 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 		(void)oidc_response_error(out, 400, "invalid_grant", NULL);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_VERIFIER, "code_verifier does not match");
 	}
+	/* RFC 9449 §10: a code bound to a DPoP key (dpop_jkt, or a proof at
+	 * PAR) is redeemed only with a proof by that key. */
+	if ((v = json_object_get(rec, "jkt")) != NULL &&
+	    (!json_is_string(v) || !eidgw_ct_streq(json_string_value(v), jkt))) {
+		(void)oidc_response_error(out, 400, "invalid_grant",
+		    "the code is bound to another DPoP key");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_BINDING, jkt[0] == '\0' ?
+		    "code bound to a DPoP key, no DPoP proof" : "code bound to another DPoP key");
+	}
 	if ((rc = id_token_build(p, c, rec, now, &idt)) != EIDGW_OK) {
 		(void)oidc_response_error(out, 500, "server_error", NULL);
 		EIDGW_FAIL(d, rc, "ID token cannot be signed");
@@ -336,6 +399,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	    json_object_set_new(atrec, "exp", json_integer(now + c->at_ttl)) != 0 ||
 	    json_object_set_new(atrec, "ch", json_string(h)) != 0 ||
 	    json_object_set(atrec, "cl", json_object_get(rec, "cl")) != 0 ||
+	    (jkt[0] != '\0' && json_object_set_new(atrec, "jkt", json_string(jkt)) != 0) ||
 	    (atjs = json_dumps(atrec, JSON_COMPACT)) == NULL) {
 		(void)oidc_response_error(out, 500, "server_error", NULL);
 		EIDGW_FAIL(d, rc, "out of memory");
@@ -349,7 +413,9 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 	/* RFC 6749 §5.1 / OIDC Core §3.1.3.3. */
 	if ((resp = json_object()) == NULL ||
 	    json_object_set_new(resp, "access_token", json_string(at)) != 0 ||
-	    json_object_set_new(resp, "token_type", json_string("Bearer")) != 0 ||
+	    /* RFC 9449 §5.1: token_type DPoP for a DPoP-bound access token. */
+	    json_object_set_new(resp, "token_type",
+	    json_string(jkt[0] != '\0' ? "DPoP" : "Bearer")) != 0 ||
 	    json_object_set_new(resp, "expires_in", json_integer(c->at_ttl)) != 0 ||
 	    json_object_set_new(resp, "id_token", json_string(idt)) != 0 ||
 	    json_object_set(resp, "scope", json_object_get(rec, "s")) != 0 ||
@@ -374,21 +440,34 @@ out:
 
 /* ---- userinfo -------------------------------------------------------------- */
 
-static void
-bearer_error(struct oidc_response *out, int status, const char *error)
-{
-	char hdr[128];
+enum auth_scheme { SCHEME_NONE = 0, SCHEME_BEARER, SCHEME_DPOP };
 
-	/* RFC 6750 §3: WWW-Authenticate: Bearer with error; §3.1: no error
-	 * code when the request carried no authentication information. */
-	if (error == NULL) {
-		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\"");
+/*
+ * A 401/400 from the resource with its challenge.  RFC 6750 §3: Bearer with
+ * error; §3.1 no error code when the request carried no authentication.
+ * RFC 9449 §7.1: DPoP with error and algs; §7.2: a resource accepting both
+ * schemes names both when nothing was presented.
+ */
+static void
+resource_error(struct oidc_response *out, int status, enum auth_scheme scheme,
+    const char *error)
+{
+	char hdr[192];
+
+	if (scheme == SCHEME_DPOP)
+		(void)snprintf(hdr, sizeof(hdr), "DPoP realm=\"eidgw\", error=\"%s\", algs=\"%s\"",
+		    error != NULL ? error : "invalid_token", OIDC_DPOP_ALGS);
+	else if (error != NULL)
+		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\", error=\"%s\"", error);
+	else
+		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\", DPoP algs=\"%s\"",
+		    OIDC_DPOP_ALGS);
+	if (error == NULL && scheme != SCHEME_DPOP) {
 		oidc_response_free(out);
 		out->status = status;
 		out->no_store = true;
 	} else {
-		(void)snprintf(hdr, sizeof(hdr), "Bearer realm=\"eidgw\", error=\"%s\"", error);
-		(void)oidc_response_error(out, status, error, NULL);
+		(void)oidc_response_error(out, status, error != NULL ? error : "invalid_token", NULL);
 	}
 	free(out->www_authenticate);
 	out->www_authenticate = strdup(hdr);
@@ -408,12 +487,78 @@ b64token_ok(const char *t)
 	    "0123456789-._~+/") == n;
 }
 
+/* Bearer or DPoP (case-insensitive scheme, then at least one space). */
+static enum auth_scheme
+scheme_of(const char *h, const char **cred)
+{
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
+		*cred = h + 7;
+		return SCHEME_BEARER;
+	}
+	if (strncasecmp(h, "DPoP ", 5) == 0) {
+		*cred = h + 5;
+		return SCHEME_DPOP;
+	}
+	return SCHEME_NONE;
+}
+
+/*
+ * RFC 9449 §7.1: a DPoP-bound token needs the DPoP scheme, one valid proof
+ * for this request (htm, htu, ath) by the key the token is bound to.  A
+ * token that is not DPoP-bound is refused under the DPoP scheme.
+ */
+static enum eidgw_err
+userinfo_dpop(const struct oidc_provider *p, const struct oidc_request *rq,
+    enum auth_scheme scheme, const char *tok, json_t *rec, struct oidc_response *out,
+    struct eidgw_diag *d)
+{
+	const char *bound = json_string_value(json_object_get(rec, "jkt"));
+	char jkt[OIDC_JKT_LEN + 1];
+	enum eidgw_err rc;
+
+	if (scheme != SCHEME_DPOP) {
+		if (bound == NULL)
+			return EIDGW_OK;	/* a plain bearer token */
+		/* §7.1 / §7.2: a DPoP-bound token is not a bearer token. */
+		resource_error(out, 401, SCHEME_DPOP, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_BINDING, "DPoP-bound token presented as Bearer");
+	}
+	if (bound == NULL) {
+		resource_error(out, 401, SCHEME_DPOP, "invalid_token");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "DPoP scheme with a token that is not DPoP-bound");
+	}
+	if (rq->dpop == NULL || rq->n_dpop > 1) {
+		resource_error(out, 401, SCHEME_DPOP, "invalid_dpop_proof");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, rq->dpop == NULL ? "no DPoP proof" :
+		    "several DPoP headers");
+	}
+	rc = oidc_dpop_proof_check(p, rq->dpop, rq->method, p->ep_userinfo, tok, jkt, d);
+	if (rc != EIDGW_OK) {
+		if (rc == EIDGW_E_OIDC_DPOP_PROOF || rc == EIDGW_E_OIDC_DPOP_REPLAY)
+			resource_error(out, 401, SCHEME_DPOP, "invalid_dpop_proof");
+		else
+			(void)oidc_response_error(out, eidgw_err_category(rc) ==
+			    EIDGW_CAT_UNAVAILABLE ? 503 : 500, eidgw_err_category(rc) ==
+			    EIDGW_CAT_UNAVAILABLE ? "temporarily_unavailable" : "server_error", NULL);
+		goto out;
+	}
+	/* §7.1: "the public key to which the access token is bound" is the proof's. */
+	if (!eidgw_ct_streq(jkt, bound)) {
+		resource_error(out, 401, SCHEME_DPOP, "invalid_dpop_proof");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_BINDING, "DPoP proof key is not the token's");
+	}
+	rc = EIDGW_OK;
+out:
+	return rc;
+}
+
 enum eidgw_err
 oidc_userinfo(const struct oidc_provider *p, const struct oidc_request *rq,
     struct oidc_response *out, struct eidgw_diag *d)
 {
 	struct oidc_params body = { NULL, 0 }, q = { NULL, 0 };
 	const char *tok = NULL, *hdr = rq->authorization;
+	enum auth_scheme scheme = SCHEME_NONE;
 	struct eidgw_buf val;
 	json_t *rec = NULL, *v;
 	char key[96], h[65];
@@ -428,49 +573,52 @@ oidc_userinfo(const struct oidc_provider *p, const struct oidc_request *rq,
 		EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "method not allowed");
 	}
 	if ((rc = oidc_params_parse(rq->query, rq->query_len, &q, d)) != EIDGW_OK) {
-		bearer_error(out, 400, "invalid_request");
+		resource_error(out, 400, SCHEME_BEARER, "invalid_request");
 		goto out;
 	}
 	/* RFC 6750 §2.3 / FAPI 2.0: no access tokens in URLs. */
 	if (oidc_params_get(&q, "access_token") != NULL) {
-		bearer_error(out, 400, "invalid_request");
+		resource_error(out, 400, SCHEME_BEARER, "invalid_request");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_METHOD, "access token in the query string");
 	}
 	if (post && rq->content_type != NULL &&
 	    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33) == 0) {
 		if ((rc = oidc_params_parse(rq->body, rq->body_len, &body, d)) != EIDGW_OK) {
-			bearer_error(out, 400, "invalid_request");
+			resource_error(out, 400, SCHEME_BEARER, "invalid_request");
 			goto out;
 		}
 		tok = oidc_params_get(&body, "access_token");
 	}
 	if (hdr != NULL) {
-		if (strlen(hdr) > OIDC_MAX_AUTH_HEADER || strncasecmp(hdr, "Bearer ", 7) != 0) {
-			bearer_error(out, 401, NULL);
-			EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "Authorization is not a Bearer token");
+		const char *cred = NULL;
+
+		if (strlen(hdr) > OIDC_MAX_AUTH_HEADER ||
+		    (scheme = scheme_of(hdr, &cred)) == SCHEME_NONE) {
+			resource_error(out, 401, SCHEME_NONE, NULL);
+			EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "Authorization is neither Bearer nor DPoP");
 		}
 		/* RFC 6750 §2: "Clients MUST NOT use more than one method to
 		 * transmit the token in each request." */
 		if (tok != NULL) {
-			bearer_error(out, 400, "invalid_request");
+			resource_error(out, 400, scheme, "invalid_request");
 			EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token sent twice");
 		}
-		for (tok = hdr + 7; *tok == ' '; tok++)
+		for (tok = cred; *tok == ' '; tok++)
 			;
 	}
 	if (tok == NULL) {
-		bearer_error(out, 401, NULL);
+		resource_error(out, 401, SCHEME_NONE, NULL);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "no access token");
 	}
 	if (!b64token_ok(tok)) {
-		bearer_error(out, 401, "invalid_token");
+		resource_error(out, 401, scheme, "invalid_token");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token malformed");
 	}
 	oidc_sha256_hex(tok, h);
 	(void)snprintf(key, sizeof(key), "oidc:at:%s", h);
 	rc = p->store->ops->get(p->store, key, &val);
 	if (rc == EIDGW_E_STORE_MISSING) {
-		bearer_error(out, 401, "invalid_token");
+		resource_error(out, 401, scheme, "invalid_token");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token unknown, expired or revoked");
 	}
 	if (rc != EIDGW_OK) {
@@ -481,11 +629,11 @@ oidc_userinfo(const struct oidc_provider *p, const struct oidc_request *rq,
 	    !json_is_integer(v = json_object_get(rec, "exp")) ||
 	    !json_is_string(json_object_get(rec, "ch")) ||
 	    !json_is_object(json_object_get(rec, "cl"))) {
-		bearer_error(out, 401, "invalid_token");
+		resource_error(out, 401, scheme, "invalid_token");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token record unreadable");
 	}
 	if (json_integer_value(v) <= eidgw_now()) {
-		bearer_error(out, 401, "invalid_token");
+		resource_error(out, 401, scheme, "invalid_token");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token expired");
 	}
 	/* Tokens of a replayed code are dead even if the race let one be stored. */
@@ -494,13 +642,15 @@ oidc_userinfo(const struct oidc_provider *p, const struct oidc_request *rq,
 	eidgw_buf_reset(&val);
 	rc = p->store->ops->get(p->store, key, &val);
 	if (rc == EIDGW_OK) {
-		bearer_error(out, 401, "invalid_token");
+		resource_error(out, 401, scheme, "invalid_token");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_TOKEN, "access token revoked (code replay)");
 	}
 	if (rc != EIDGW_E_STORE_MISSING) {
 		(void)oidc_response_error(out, 503, "temporarily_unavailable", NULL);
 		EIDGW_FAIL(d, rc, "store failure at userinfo");
 	}
+	if ((rc = userinfo_dpop(p, rq, scheme, tok, rec, out, d)) != EIDGW_OK)
+		goto out;
 	/* OIDC Core §5.3.2: the claims for the granted scopes, sub always. */
 	if ((rc = oidc_response_json(out, 200, json_object_get(rec, "cl"))) != EIDGW_OK) {
 		(void)oidc_response_error(out, 500, "server_error", NULL);

@@ -145,6 +145,7 @@ struct gw_client_conf {
 	char *sector_identifier;	/* pairwise sector; default: redirect_uri host */
 	char *id_token_alg;		/* default PS256 */
 	bool require_par;
+	bool dpop_bound_access_tokens;	/* RFC 9449 §5.2: DPoP required at the token endpoint */
 	enum gw_loa min_loa;		/* floor: never issue below */
 	enum gw_loa default_loa;	/* used when acr_values is absent */
 	char *sp_type;			/* "public" or "private" (eIDAS SPType) */

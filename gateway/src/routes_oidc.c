@@ -6,6 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
 
 #include "app.h"
 #include "audit_events.h"
@@ -15,6 +18,19 @@
 #include "log.h"
 #include "routes_int.h"
 #include "runtime.h"
+
+/* Counts the DPoP header fields: RFC 9449 §4.3 refuses more than one. */
+static enum MHD_Result
+count_dpop(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	unsigned int *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (key != NULL && strcasecmp(key, "DPoP") == 0 && *n < 16)
+		(*n)++;
+	return MHD_YES;
+}
 
 void
 gw_oidc_request_from(const struct gw_req *req, struct oidc_request *rq)
@@ -27,6 +43,9 @@ gw_oidc_request_from(const struct gw_req *req, struct oidc_request *rq)
 	rq->body_len = req->body.len;
 	rq->content_type = gw_req_header(req, "Content-Type");
 	rq->authorization = gw_req_header(req, "Authorization");
+	rq->dpop = gw_req_header(req, "DPoP");
+	if (req->conn != NULL)
+		(void)MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_dpop, &rq->n_dpop);
 }
 
 void

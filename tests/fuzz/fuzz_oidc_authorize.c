@@ -25,7 +25,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct oidc_provider *p = fuzz_provider();
-	struct oidc_request rq = { "GET", (const char *)data, size, NULL, 0, NULL, NULL };
+	struct oidc_request rq = { "GET", (const char *)data, size, NULL, 0, NULL, NULL, NULL, 0 };
 	struct oidc_identity id = { "ES/AT/02635542Y", "A", "B", "1970-01-01",
 	    OIDC_LOA_HIGH, 1700000000, NULL, NULL, 0 };
 	struct oidc_authz_result res, fin;

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct oidc_provider *p = fuzz_provider();
 	struct oidc_request rq = { "POST", NULL, 0, (const char *)data, size,
-	    "application/x-www-form-urlencoded", NULL };
+	    "application/x-www-form-urlencoded", NULL, NULL, 0 };
 	struct oidc_response out;
 	enum eidgw_err rc;
 	char *hdr, *id = NULL, *secret = NULL;

@@ -216,7 +216,8 @@ teardown(void **state)
 static struct oidc_request
 get_req(const char *q)
 {
-	struct oidc_request r = { "GET", q, q != NULL ? strlen(q) : 0, NULL, 0, NULL, NULL };
+	struct oidc_request r = { "GET", q, q != NULL ? strlen(q) : 0, NULL, 0, NULL, NULL,
+	    NULL, 0 };
 
 	return r;
 }
@@ -225,7 +226,7 @@ static struct oidc_request
 post_req(const char *body, const char *auth)
 {
 	struct oidc_request r = { "POST", NULL, 0, body, strlen(body),
-	    "application/x-www-form-urlencoded", auth };
+	    "application/x-www-form-urlencoded", auth, NULL, 0 };
 
 	return r;
 }
@@ -1576,11 +1577,13 @@ test_userinfo_refusals(void **state)
 	char *code, *at, *body;
 
 	(void)state;
-	/* no token: 401 with a bare Bearer challenge (RFC 6750 §3.1) */
+	/* no token: 401 with bare Bearer and DPoP challenges (RFC 6750 §3.1,
+	 * RFC 9449 §7.2) */
 	r = get_req(NULL);
 	assert_int_equal(oidc_userinfo(F.p, &r, &out, NULL), EIDGW_E_OIDC_TOKEN);
 	assert_int_equal(out.status, 401);
-	assert_string_equal(out.www_authenticate, "Bearer realm=\"eidgw\"");
+	assert_string_equal(out.www_authenticate,
+	    "Bearer realm=\"eidgw\", DPoP algs=\"ES256 PS256 RS256\"");
 	oidc_response_free(&out);
 	/* unknown and malformed tokens */
 	assert_userinfo_refused("bm90LWEtdG9rZW4");
