@@ -150,6 +150,16 @@ saml_xml_parse(const char *data, size_t len, size_t max_bytes, xmlDocPtr *out,
 	if (doc->encoding != NULL && strcasecmp((const char *)doc->encoding, "UTF-8") != 0)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_ENCODING, "declared encoding %.40s",
 		    (const char *)doc->encoding);
+	/*
+	 * UTF-8 is read natively; libxml2 installs a converter only for another
+	 * encoding.  A UTF-16/UCS-4 byte-order mark without a declaration gets
+	 * one too while doc->encoding stays NULL, so ask the input itself.
+	 */
+	if (ctxt->input != NULL && ctxt->input->buf != NULL &&
+	    ctxt->input->buf->encoder != NULL)
+		EIDGW_FAIL(d, EIDGW_E_SAML_XML_ENCODING, "input encoded as %.40s, not UTF-8",
+		    ctxt->input->buf->encoder->name != NULL ?
+		    ctxt->input->buf->encoder->name : "(unnamed)");
 	if (!depth_ok(doc->children, 1))
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_DEEP, "element nesting deeper than %d",
 		    SAML_XML_MAX_DEPTH);

@@ -129,15 +129,17 @@ opt_has(char **opts, int nopts, const char *key)
 	return false;
 }
 
-/* Digest 2 and issue 7 "Done means": every hostile input gets its own code. */
-static void
-test_hostile_manifest(void **state)
+/*
+ * Replays a MANIFEST of hostile inputs (file, expected code, options) under
+ * dir; each must give exactly its code.  Returns the number of cases.
+ */
+static int
+run_manifest(const char *dir)
 {
-	char *manifest = tl_read_data("saml/hostile/MANIFEST", NULL);
+	char *manifest = tl_read_data(tl_path(dir, "MANIFEST"), NULL);
 	char *line, *save = NULL, *tok, *tsave;
 	int ncases = 0, failures = 0;
 
-	(void)state;
 	assert_non_null(manifest);
 	for (line = strtok_r(manifest, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -158,12 +160,13 @@ test_hostile_manifest(void **state)
 		assert_non_null(expect);
 		while (nopts < 8 && (tok = strtok_r(NULL, " ", &tsave)) != NULL)
 			opts[nopts++] = tok;
-		xml = tl_read_data(tl_path("saml/hostile", file), &len);
+		xml = tl_read_data(tl_path(dir, file), &len);
 		assert_non_null(xml);
 		fixture_init(&f, opt_has(opts, nopts, "trust_rsa"));
 		f.e.assertion_signature_only = opt_has(opts, nopts, "aso");
 		f.e.require_encryption = opt_has(opts, nopts, "enc_required");
 		f.e.require_assertion_signature = opt_has(opts, nopts, "assertion_sig_required");
+		f.e.allow_rsa_oaep_mgf1p = opt_has(opts, nopts, "mgf1p");
 		if ((v = opt_value(opts, nopts, "max")) != NULL)
 			f.e.max_bytes = (size_t)strtoul(v, NULL, 10);
 		eidgw_diag_clear(&d);
@@ -200,9 +203,29 @@ test_hostile_manifest(void **state)
 		ncases++;
 	}
 	free(manifest);
-	print_message("%d hostile-suite cases\n", ncases);
-	assert_true(ncases >= 60);
+	print_message("%s: %d cases\n", dir, ncases);
 	assert_int_equal(failures, 0);
+	return ncases;
+}
+
+/* Digest 2 and issue 7 "Done means": every hostile input gets its own code. */
+static void
+test_hostile_manifest(void **state)
+{
+	(void)state;
+	assert_true(run_manifest("saml/hostile") >= 60);
+}
+
+/*
+ * The second suite (tests/data/saml/gen_attacks.py): wrapping shapes, ID
+ * games, transform / c14n / algorithm swaps, KeyInfo, namespace and
+ * encoding tricks, clock edges, XML-Enc abuse and hostile plaintexts.
+ */
+static void
+test_attack_manifest(void **state)
+{
+	(void)state;
+	assert_true(run_manifest("saml/attacks") >= 140);
 }
 
 static void
@@ -567,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_replay_fail_closed),
 		cmocka_unit_test(test_expectation_mismatches),
 		cmocka_unit_test(test_hostile_manifest),
+		cmocka_unit_test(test_attack_manifest),
 		cmocka_unit_test(test_ec_node_response),
 	};
 
