@@ -209,7 +209,7 @@ static enum eidgw_err
 pem_ecdh_derive(const struct eidgw_key *k, EVP_PKEY *peer, struct eidgw_buf *out)
 {
 	const struct pem_priv *p = k->priv;
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx = NULL, *pctx = NULL;
 	unsigned char *z = NULL;
 	enum eidgw_err rc = EIDGW_E_CRYPTO;
 	size_t zlen = 0;
@@ -218,8 +218,18 @@ pem_ecdh_derive(const struct eidgw_key *k, EVP_PKEY *peer, struct eidgw_buf *out
 		return EIDGW_E_INVAL;
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, p->pkey, NULL)) == NULL)
 		return EIDGW_E_NOMEM;
-	/* derive_set_peer checks that the peer is on our curve. */
-	if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+	/*
+	 * Peer validation, once: the point must lie on its curve and not be the
+	 * point at infinity (public_check_quick), and set_peer then refuses a
+	 * peer on another curve than ours.  For the prime curves eidgw accepts
+	 * (cofactor 1) that is the whole public-key validation of SP 800-56A
+	 * 5.6.2.3.4; the full EVP_PKEY_public_check would add a scalar
+	 * multiplication by the order that proves nothing more here, and
+	 * EVP_PKEY_derive_set_peer would run it a second time.
+	 */
+	if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL)) == NULL ||
+	    EVP_PKEY_public_check_quick(pctx) != 1 ||
+	    EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) != 1 ||
 	    EVP_PKEY_derive(ctx, NULL, &zlen) != 1) {
 		rc = EIDGW_E_MALFORMED;
 		goto out;
@@ -236,6 +246,7 @@ out:
 		OPENSSL_cleanse(z, zlen);
 		free(z);
 	}
+	EVP_PKEY_CTX_free(pctx);
 	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return rc;

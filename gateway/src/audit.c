@@ -45,6 +45,10 @@ struct gw_audit {
 	pthread_cond_t timer_cv;
 	pthread_t timer;
 	bool timer_started;
+	pthread_cond_t work_cv;			/* wakes the sync thread */
+	pthread_t syncer;
+	bool syncer_started;
+	struct gw_audit_waiter *waiters;	/* answers held until their records are durable */
 	bool closing;
 
 	int lock_fd;				/* flock'd audit.lock: one writer per directory */
@@ -504,9 +508,10 @@ out:
 
 static enum eidgw_err rotate_locked(struct gw_audit *a, struct eidgw_diag *d);
 
-enum eidgw_err
-gw_audit_append(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_field *fields,
-    size_t n, struct eidgw_diag *d)
+/* Formats and writes one record (with checkpoint or rotation when due); *ticket = lines written. */
+static enum eidgw_err
+append_record(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_field *fields,
+    size_t n, bool wait, uint64_t *ticket, struct eidgw_diag *d)
 {
 	struct eidgw_buf f;
 	enum eidgw_err rc;
@@ -529,13 +534,98 @@ gw_audit_append(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audi
 		EIDGW_TRY(rotate_locked(a, d));
 	else if (a->fr.size - a->cp_size >= a->cp_every)
 		EIDGW_TRY(checkpoint_locked(a, d));
-	rc = wait_durable_locked(a, a->written);
-	EIDGW_CHECK(rc == EIDGW_OK, d, rc, "audit: sync failed; record not durable");
+	if (ticket != NULL)
+		*ticket = a->written;
+	if (wait) {
+		rc = wait_durable_locked(a, a->written);
+		EIDGW_CHECK(rc == EIDGW_OK, d, rc, "audit: sync failed; record not durable");
+	}
+	rc = EIDGW_OK;
 out:
 	if (locked)
 		pthread_mutex_unlock(&a->mu);
 	eidgw_buf_free(&f);
 	return rc;
+}
+
+enum eidgw_err
+gw_audit_append(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_field *fields,
+    size_t n, struct eidgw_diag *d)
+{
+	return append_record(a, ev, fields, n, true, NULL, d);
+}
+
+enum eidgw_err
+gw_audit_write(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_field *fields,
+    size_t n, uint64_t *ticket, struct eidgw_diag *d)
+{
+	*ticket = 0;
+	return append_record(a, ev, fields, n, false, ticket, d);
+}
+
+bool
+gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc)
+{
+	bool now = true;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->failed != EIDGW_OK) {
+		*rc = EIDGW_E_AUDIT_FAILED;
+	} else if (a->synced >= w->ticket) {
+		*rc = EIDGW_OK;
+	} else if (a->closing || !a->syncer_started) {
+		/* no sync thread to hand it to: wait here */
+		*rc = wait_durable_locked(a, w->ticket);
+	} else {
+		w->next = a->waiters;
+		a->waiters = w;
+		pthread_cond_signal(&a->work_cv);
+		now = false;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return now;
+}
+
+/*
+ * The sync thread: while answers are held, sync everything written so far
+ * (joining a sync already running if there is one) and release each waiter
+ * whose ticket that covered.  Waiters that arrive during a sync share the
+ * next one.  On close it drains the queue before it exits.
+ */
+static void *
+syncer_main(void *arg)
+{
+	struct gw_audit *a = arg;
+	struct gw_audit_waiter *ready, *w, **pp;
+	enum eidgw_err rc;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->waiters == NULL && !a->closing)
+			pthread_cond_wait(&a->work_cv, &a->mu);
+		if (a->waiters == NULL)
+			break;
+		rc = wait_durable_locked(a, a->written);
+		ready = NULL;
+		pp = &a->waiters;
+		while ((w = *pp) != NULL) {
+			if (rc != EIDGW_OK || w->ticket <= a->synced) {
+				*pp = w->next;
+				w->next = ready;
+				ready = w;
+			} else {
+				pp = &w->next;
+			}
+		}
+		pthread_mutex_unlock(&a->mu);
+		while ((w = ready) != NULL) {
+			ready = w->next;	/* w may be gone once done returns */
+			w->done(w->arg, rc);
+		}
+		pthread_mutex_lock(&a->mu);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
 }
 
 enum eidgw_err
@@ -627,11 +717,29 @@ timer_main(void *arg)
 	return NULL;
 }
 
+/* Stops the checkpoint timer and the sync thread (which first releases every held answer). */
+static void
+stop_threads(struct gw_audit *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->closing = true;
+	pthread_cond_broadcast(&a->timer_cv);
+	pthread_cond_broadcast(&a->work_cv);
+	pthread_mutex_unlock(&a->mu);
+	if (a->timer_started)
+		pthread_join(a->timer, NULL);
+	if (a->syncer_started)
+		pthread_join(a->syncer, NULL);
+	a->timer_started = false;
+	a->syncer_started = false;
+}
+
 static void
 audit_free(struct gw_audit *a)
 {
 	if (a == NULL)
 		return;
+	stop_threads(a);
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->lock_fd >= 0)
@@ -639,6 +747,7 @@ audit_free(struct gw_audit *a)
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->sync_cv);
 	pthread_cond_destroy(&a->timer_cv);
+	pthread_cond_destroy(&a->work_cv);
 	if (a->hmac != NULL) {
 		eidgw_wipe(a->hmac, a->hmac_len);
 		free(a->hmac);
@@ -657,10 +766,8 @@ gw_audit_close(struct gw_audit *a, struct eidgw_diag *d)
 		return EIDGW_OK;
 	pthread_mutex_lock(&a->mu);
 	a->closing = true;
-	pthread_cond_broadcast(&a->timer_cv);
 	pthread_mutex_unlock(&a->mu);
-	if (a->timer_started)
-		pthread_join(a->timer, NULL);
+	stop_threads(a);
 	pthread_mutex_lock(&a->mu);
 	if (a->failed != EIDGW_OK)
 		rc = eidgw_diag_set(d, EIDGW_E_AUDIT_FAILED, __FILE__, __LINE__,
@@ -875,6 +982,7 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->sync_cv, NULL);
+	pthread_cond_init(&a->work_cv, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->timer_cv, &ca);
@@ -979,6 +1087,9 @@ locked_done:
 		    "audit: cannot start the checkpoint timer");
 		a->timer_started = true;
 	}
+	EIDGW_CHECK(pthread_create(&a->syncer, NULL, syncer_main, a) == 0, d, EIDGW_E_NOMEM,
+	    "audit: cannot start the sync thread");
+	a->syncer_started = true;
 	*out = a;
 	a = NULL;
 	rc = EIDGW_OK;

@@ -14,7 +14,11 @@
  * (fdatasync).  Concurrent callers share one fdatasync (leader/follower group
  * commit): the first caller to find no sync in progress syncs everything
  * written so far, the others wait on a condition variable; the mutex is not
- * held across the sync.  After any write or sync error the log refuses every
+ * held across the sync.  Request handlers do not wait on their thread:
+ * gw_audit_write() writes the record and hands back a ticket, and
+ * gw_audit_when_durable() calls back (from the log's own sync thread) once
+ * every record up to that ticket is on disk, so the HTTP layer can hold the
+ * answer, serve other connections meanwhile, and send it only then.  After any write or sync error the log refuses every
  * further append with EIDGW_E_AUDIT_FAILED: callers must then refuse the
  * action they wanted to record (fail closed).
  *
@@ -28,6 +32,7 @@
 #ifndef EIDGW_GW_AUDIT_H
 #define EIDGW_GW_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +113,37 @@ enum eidgw_err gw_audit_open(const char *dir, const struct eidgw_key *signing_ke
  */
 enum eidgw_err gw_audit_append(struct gw_audit *a, enum gw_audit_event ev,
     const struct gw_audit_field *fields, size_t n, struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
+ * Writes one record like gw_audit_append but does not wait for the disk:
+ * *ticket receives a number that gw_audit_when_durable() accepts.  The
+ * action the record describes must not become visible (no answer sent)
+ * before the ticket is durable.
+ */
+enum eidgw_err gw_audit_write(struct gw_audit *a, enum gw_audit_event ev,
+    const struct gw_audit_field *fields, size_t n, uint64_t *ticket, struct eidgw_diag *d)
+    EIDGW_MUST_USE;
+
+/*
+ * A wait for durability.  The caller owns the memory and must keep it until
+ * done has been called; the log owns next.
+ */
+struct gw_audit_waiter {
+	uint64_t ticket;
+	/* rc: EIDGW_OK once durable, EIDGW_E_AUDIT_FAILED if the log failed first */
+	void (*done)(void *arg, enum eidgw_err rc);
+	void *arg;
+	struct gw_audit_waiter *next;
+};
+
+/*
+ * If w->ticket is already durable (or the log has failed) returns true with
+ * *rc set, and done is never called.  Otherwise queues w, returns false, and
+ * the sync thread calls w->done exactly once, after a sync that covers the
+ * ticket (several waiters share one fdatasync).  done runs on the sync
+ * thread and must be short.
+ */
+bool gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc);
 
 /* Writes a signed checkpoint now (if any record is not yet covered) and syncs it. */
 enum eidgw_err gw_audit_checkpoint(struct gw_audit *a, struct eidgw_diag *d) EIDGW_MUST_USE;

@@ -30,12 +30,16 @@ gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_a
 {
 	struct eidgw_diag d = { 0 };
 	enum eidgw_err rc;
+	uint64_t ticket = 0;
 
 	if (req->app == NULL || req->app->audit == NULL)
 		return EIDGW_OK;
-	rc = gw_audit_append(req->app->audit, ev, f, n, &d);
+	/* written now; the answer waits (without this thread) until it is on disk */
+	rc = gw_audit_write(req->app->audit, ev, f, n, &ticket, &d);
 	if (rc != EIDGW_OK)
 		gw_log_diag(LOG_CRIT, req->req_id, "audit.append_failed", &d);
+	else
+		gw_req_hold_for_audit(req, ticket);
 	return rc;
 }
 

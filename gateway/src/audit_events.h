@@ -14,7 +14,11 @@
 #include "core/err.h"
 #include "http.h"
 
-/* Appends ev with fields when the audit log is on; EIDGW_OK when it is off. */
+/*
+ * Writes ev with fields when the audit log is on (EIDGW_OK when it is off)
+ * and makes the answer to req wait until the record is on disk
+ * (gw_req_hold_for_audit); an error means the record was not written.
+ */
 enum eidgw_err gw_audit_req(const struct gw_req *req, enum gw_audit_event ev,
     const struct gw_audit_field *f, size_t n) EIDGW_MUST_USE;
 /* Lowercase hex SHA-256 of data (for message and token hashes). */

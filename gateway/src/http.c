@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "app.h"
+#include "audit.h"
 #include "config.h"
 #include "core/util.h"
 #include "log.h"
@@ -40,6 +42,19 @@ struct gw_http {
 	size_t max_headers;
 };
 
+/*
+ * A request as the HTTP layer owns it: the handlers' view (req) and the
+ * answer held back until the audit records it depends on are on disk.
+ */
+struct http_req {
+	struct gw_req req;
+	uint64_t audit_ticket;		/* 0: nothing to wait for */
+	struct gw_audit_waiter waiter;
+	struct gw_resp held;
+	bool holding;			/* suspended, held is the answer */
+	enum eidgw_err audit_rc;	/* set by the sync thread before it resumes us */
+};
+
 static const char API_CSP[] =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -49,6 +64,16 @@ const char *
 gw_req_header(const struct gw_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+gw_req_hold_for_audit(const struct gw_req *req, uint64_t ticket)
+{
+	/* every gw_req is the first member of a non-const http_req owned by this file */
+	struct http_req *hr = (struct http_req *)(uintptr_t)req;
+
+	if (ticket > hr->audit_ticket)
+		hr->audit_ticket = ticket;
 }
 
 enum eidgw_err
@@ -293,12 +318,14 @@ static void *
 http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct gw_http *h = cls;
+	struct http_req *hr;
 	struct gw_req *req;
 	unsigned char rnd[16];
 	char *q;
 
-	if ((req = calloc(1, sizeof(*req))) == NULL)
+	if ((hr = calloc(1, sizeof(*hr))) == NULL)
 		return NULL;
+	req = &hr->req;
 	req->start_ns = eidgw_mono_ns();
 	req->conn = conn;
 	req->app = h->app;
@@ -329,6 +356,7 @@ req_free(struct gw_http *h, struct gw_req *req)
 	free(req->target);
 	free(req->path);
 	gw_config_unref(req->cfg);
+	resp_free(&((struct http_req *)req)->held);
 	free(req);
 	atomic_fetch_sub(&h->inflight, 1);
 }
@@ -433,6 +461,71 @@ finish(struct gw_http *h, struct gw_req *req, struct gw_resp *resp)
 	return ret;
 }
 
+/* The audit sync thread: the records are on disk (or the log failed). */
+static void
+audit_durable_cb(void *arg, enum eidgw_err rc)
+{
+	struct http_req *hr = arg;
+
+	hr->audit_rc = rc;
+	MHD_resume_connection(hr->req.conn);
+}
+
+/*
+ * Sends the answer, unless audit records it depends on are not on disk
+ * yet: then the connection is suspended (the worker goes on serving
+ * others), the answer kept, and the audit sync thread resumes it.
+ */
+static enum MHD_Result
+finish_durable(struct gw_http *h, struct http_req *hr, struct gw_resp *resp)
+{
+	struct gw_audit *audit = hr->req.app != NULL ? hr->req.app->audit : NULL;
+	enum eidgw_err rc;
+
+	if (hr->audit_ticket == 0 || audit == NULL)
+		return finish(h, &hr->req, resp);
+	hr->waiter = (struct gw_audit_waiter){ .ticket = hr->audit_ticket,
+	    .done = audit_durable_cb, .arg = hr };
+	hr->audit_ticket = 0;
+	/* suspend before queueing: the sync thread may resume us at once */
+	hr->held = *resp;
+	if (resp->csp == resp->csp_buf)
+		hr->held.csp = hr->held.csp_buf;
+	hr->holding = true;
+	MHD_suspend_connection(hr->req.conn);
+	if (gw_audit_when_durable(audit, &hr->waiter, &rc)) {
+		hr->audit_rc = rc;
+		MHD_resume_connection(hr->req.conn);
+	}
+	return MHD_YES;
+}
+
+/* Called again after the resume: send the held answer, or a 500 if the record never got to disk. */
+static enum MHD_Result
+finish_held(struct gw_http *h, struct http_req *hr)
+{
+	struct gw_resp resp = hr->held;
+	bool json;
+
+	if (hr->held.csp == hr->held.csp_buf)
+		resp.csp = resp.csp_buf;
+	memset(&hr->held, 0, sizeof(hr->held));
+	hr->holding = false;
+	if (hr->audit_rc != EIDGW_OK) {
+		json = resp.content_type != NULL && strncmp(resp.content_type, "application/json", 16) == 0;
+		gw_log(LOG_CRIT, hr->req.req_id, "audit.not_durable",
+		    "the audit record of this answer is not on disk: answering 500 instead");
+		resp_free(&resp);
+		memset(&resp, 0, sizeof(resp));
+		eidgw_buf_init(&resp.body, 4u * 1024u * 1024u);
+		if (json)
+			gw_resp_json_error(&resp, 500, "server_error", "temporarily unable to record the event");
+		else
+			gw_resp_error_page(&hr->req, &resp, 500);
+	}
+	return finish(h, &hr->req, &resp);
+}
+
 static enum MHD_Result
 http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -449,6 +542,8 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 
 	if (req == NULL)
 		return MHD_NO;
+	if (((struct http_req *)req)->holding)
+		return finish_held(h, (struct http_req *)req);
 	memset(&resp, 0, sizeof(resp));
 	eidgw_buf_init(&resp.body, 4u * 1024u * 1024u);
 	resp.status = 500;
@@ -506,7 +601,7 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		return finish(h, req, &resp);
 	}
 	r->fn(req, &resp);
-	return finish(h, req, &resp);
+	return finish_durable(h, (struct http_req *)req, &resp);
 }
 
 /* ---- start and stop -------------------------------------------------- */
@@ -604,7 +699,7 @@ gw_http_start(struct gw_app *app, const struct gw_config *cfg, const struct gw_r
 		threads = ncpu > 0 ? (unsigned int)ncpu : 2;
 	}
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, http_access_cb, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, h->listen_fd,

@@ -75,6 +75,14 @@ struct gw_route {
 
 /* Request helpers. */
 const char *gw_req_header(const struct gw_req *req, const char *name);
+/*
+ * The answer to req must not leave before audit record `ticket`
+ * (gw_audit_write) is on disk.  The HTTP layer then holds the answer with
+ * the connection suspended, so the worker thread serves other connections
+ * meanwhile, sends it once the audit log's sync covers the ticket, and
+ * answers 500 instead if the log fails first.
+ */
+void gw_req_hold_for_audit(const struct gw_req *req, uint64_t ticket);
 
 /* Response helpers (they fail only on memory or size limits). */
 enum eidgw_err gw_resp_header(struct gw_resp *resp, const char *name, const char *value) EIDGW_MUST_USE;

@@ -14,6 +14,9 @@
 #include "testlib.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -782,6 +785,153 @@ test_write_failure(void **state)
 	eidgw_key_free(k);
 }
 
+/* ---- answers held until durable (gw_audit_write + gw_audit_when_durable) -- */
+
+#define HELD_THREADS 4
+#define HELD_PER_THREAD 60
+
+struct held {
+	struct gw_audit_waiter w;
+	atomic_int calls;
+	enum eidgw_err rc;
+	bool immediate;
+};
+
+static void
+held_done(void *arg, enum eidgw_err rc)
+{
+	struct held *h = arg;
+
+	h->rc = rc;
+	atomic_fetch_add(&h->calls, 1);
+}
+
+struct held_thr {
+	struct gw_audit *a;
+	int id;
+	struct held h[HELD_PER_THREAD];
+};
+
+static void *
+held_main(void *p)
+{
+	struct held_thr *t = p;
+	struct eidgw_diag d = { 0 };
+	uint64_t ticket, last = 0;
+	int i;
+
+	for (i = 0; i < HELD_PER_THREAD; i++) {
+		struct gw_audit_field f[] = { GW_AUDIT_INT("thread", t->id), GW_AUDIT_INT("n", i) };
+		struct held *h = &t->h[i];
+
+		if (gw_audit_write(t->a, GW_AUDIT_TOKENS_ISSUED, f, 2, &ticket, &d) != EIDGW_OK ||
+		    ticket <= last)
+			return (void *)1;
+		last = ticket;
+		h->w = (struct gw_audit_waiter){ .ticket = ticket, .done = held_done, .arg = h };
+		h->immediate = gw_audit_when_durable(t->a, &h->w, &h->rc);
+	}
+	return NULL;
+}
+
+/*
+ * Records written without waiting are released by the sync thread: each
+ * waiter exactly once with EIDGW_OK (or at once, then never called), all of
+ * them before close returns, and the log verifies with every record in it.
+ */
+static void
+test_held_until_durable(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	struct held_thr *t = calloc(HELD_THREADS, sizeof(*t));
+	pthread_t th[HELD_THREADS];
+	const char *names[] = { "audit-000001.log" };
+	char *dir = tl_mkdtemp(), why[512] = "";
+	void *ret;
+	int i, j, queued = 0;
+	struct timespec pause = { 0, 1000000 };
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 40, 0, &a, &d), EIDGW_OK);
+	for (i = 0; i < HELD_THREADS; i++) {
+		t[i].a = a;
+		t[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, held_main, &t[i]), 0);
+	}
+	for (i = 0; i < HELD_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	/* the sync thread releases the queued ones by itself, well before close */
+	for (j = 0; j < 5000; j++) {
+		int pending = 0;
+
+		for (i = 0; i < HELD_THREADS * HELD_PER_THREAD; i++) {
+			struct held *h = &t[i / HELD_PER_THREAD].h[i % HELD_PER_THREAD];
+
+			if (!h->immediate && atomic_load(&h->calls) == 0)
+				pending++;
+		}
+		if (pending == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	for (i = 0; i < HELD_THREADS * HELD_PER_THREAD; i++) {
+		struct held *h = &t[i / HELD_PER_THREAD].h[i % HELD_PER_THREAD];
+
+		assert_int_equal(atomic_load(&h->calls), h->immediate ? 0 : 1);
+		assert_int_equal(h->rc, EIDGW_OK);
+		queued += !h->immediate;
+	}
+	assert_true(queued > 0);	/* nothing was synced by the writers themselves */
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
+	assert_int_equal(vs.fr.size, 1 + HELD_THREADS * HELD_PER_THREAD);
+	free(t);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
+/* A waiter still queued when the log closes is released by the close, with its record on disk. */
+static void
+test_held_released_by_close(void **state)
+{
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("EC");
+	struct gw_audit *a = NULL;
+	struct held h[20];
+	char *dir = tl_mkdtemp(), *text;
+	uint64_t ticket;
+	int i;
+
+	(void)state;
+	memset(h, 0, sizeof(h));
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
+	for (i = 0; i < 20; i++) {
+		struct gw_audit_field f[] = { GW_AUDIT_INT("held", i) };
+
+		assert_int_equal(gw_audit_write(a, GW_AUDIT_CODE_REUSE, f, 1, &ticket, &d), EIDGW_OK);
+		h[i].w = (struct gw_audit_waiter){ .ticket = ticket, .done = held_done, .arg = &h[i] };
+		h[i].immediate = gw_audit_when_durable(a, &h[i].w, &h[i].rc);
+	}
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(atomic_load(&h[i].calls), h[i].immediate ? 0 : 1);
+		assert_int_equal(h[i].rc, EIDGW_OK);
+	}
+	text = tl_read_file(tl_path(dir, "audit-000001.log"), NULL);
+	assert_non_null(strstr(text, "{\"held\":19}"));
+	free(text);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -859,6 +1009,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_interval_checkpoint),
 		cmocka_unit_test(test_lock_and_key_change),
 		cmocka_unit_test(test_write_failure),
+		cmocka_unit_test(test_held_until_durable),
+		cmocka_unit_test(test_held_released_by_close),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
