@@ -822,21 +822,34 @@ saml_decrypt(const xmlNode *enc, const struct eidgw_key *const *keys, size_t nke
     const struct saml_dec_policy *pol, struct eidgw_buf *plain, struct eidgw_diag *d)
 {
 	const struct cipher_row *cr;
-	struct eidgw_buf cek;
+	struct eidgw_buf cek, ct;
 	xmlNodePtr ed;
 	enum eidgw_err rc;
 
 	eidgw_buf_init(&cek, 64);
+	eidgw_buf_init(&ct, ENC_MAX_CIPHER);
 	if ((rc = find_encrypted_data(enc, &ed, d)) != EIDGW_OK)
 		goto out;
-	/* Refuse a disallowed content algorithm before any private-key operation. */
+	/*
+	 * Everything that can be refused without a key is refused before any
+	 * private-key operation: the content algorithm and the shape of the
+	 * content cipher text.  Checked only afterwards, a malformed cipher text
+	 * gave ENC_MALFORMED when the key unwrapped and DECRYPT when it did not,
+	 * telling the sender whether the key transport / agreement succeeded.
+	 */
 	if ((rc = content_method(ed, &cr, d)) != EIDGW_OK)
 		goto out;
+	if ((rc = cipher_value(ed, &ct, d)) != EIDGW_OK)
+		goto out;
+	if (ct.len < GCM_IV_LEN + GCM_TAG_LEN)
+		EIDGW_FAIL(d, EIDGW_E_SAML_ENC_MALFORMED, "GCM cipher text of %zu octets", ct.len);
 	if ((rc = saml_enc_recover_key(ed, keys, nkeys, pol, &cek, d)) != EIDGW_OK)
 		goto out;
-	rc = saml_decrypt_with_key(ed, (const unsigned char *)cek.data, cek.len, plain, d);
+	rc = gcm_decrypt(cr, (const unsigned char *)cek.data, cek.len,
+	    (const unsigned char *)ct.data, ct.len, plain, d);
 out:
 	eidgw_buf_free(&cek);
+	eidgw_buf_free(&ct);
 	return rc;
 }
 

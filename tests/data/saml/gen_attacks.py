@@ -683,6 +683,17 @@ def main():
     # structural (no plaintext at all), whether or not the key unwraps
     enc_case("enc-gcm-too-short.xml", "EIDGW_E_SAML_ENC_MALFORMED", short_ct)
 
+    def short_ct_bad_key(p):
+        return encrypted_assertion(p, enc_cert, ct=os.urandom(20), wrapped=os.urandom(384))
+    # the same answer when the key does not unwrap: no oracle on the unwrap
+    enc_case("enc-gcm-too-short-key-garbage.xml", "EIDGW_E_SAML_ENC_MALFORMED", short_ct_bad_key)
+
+    def ct_not_b64_bad_key(p):
+        def ex(ea, ed, ki, ek, em):
+            ed.find(q(XENC, "CipherData")).find(q(XENC, "CipherValue")).text = "not*base64"
+        return encrypted_assertion(p, enc_cert, wrapped=os.urandom(384), extra=ex)
+    enc_case("enc-ct-not-base64-key-garbage.xml", "EIDGW_E_SAML_ENC_MALFORMED", ct_not_b64_bad_key)
+
     def wrong_len(p):
         cek = AESGCM.generate_key(256)
         return encrypted_assertion(p, enc_cert, content_alg="aes128-gcm", cek=cek,
