@@ -47,6 +47,11 @@ plugin_settings:
   loa: high
 EOF
 sed -i -e "s|^\(  code_ttl_s: \).*|\1$code_ttl|" "$tmp/conf/gateway.yaml"
+# A client that must use DPoP (RFC 9449 §5.2): demo-service's secret and
+# redirect URI, every token request with a proof.
+sed -e 's/^client_id:.*/client_id: demo-dpop/' -e 's/^dpop_bound_access_tokens:.*//' \
+  "$tmp/conf/clients/demo-service.yaml" > "$tmp/conf/clients/demo-dpop.yaml"
+printf 'dpop_bound_access_tokens: true\n' >> "$tmp/conf/clients/demo-dpop.yaml"
 printf '\nplugins_dir: %s\n' "$pdir" >> "$tmp/conf/gateway.yaml"
 "$eidgw" --check-config "$tmp/conf/gateway.yaml" > "$tmp/check.out" 2>&1 \
   || { cat "$tmp/check.out" >&2; notyet "the test-auto test configuration does not validate"; }
@@ -68,7 +73,7 @@ BASIC_REDIRECT=$(yaml_first "$c1" redirect_uris) BASIC_ALG=$(yaml_first "$c1" id
 JWT_REDIRECT=$(yaml_first "$c2" redirect_uris) JWT_ALG=$(yaml_first "$c2" id_token_signed_response_alg)
 [ -n "$BASIC_REDIRECT" ] && [ -n "$JWT_REDIRECT" ] || notyet "no redirect_uris in the demo client configs"
 set +e
-ISSUER=$issuer CERTS=$tmp/certs/dev SECRET=$secret COUNTRY=LU EXPECT_ACR=$acr CODE_TTL_S=$code_ttl \
+ISSUER=$issuer CERTS=$tmp/certs/dev SECRET=$secret DPOP_CLIENT=demo-dpop COUNTRY=LU EXPECT_ACR=$acr CODE_TTL_S=$code_ttl \
   timeout 300 node "$jsdir/interop.mjs"
 rc=$?
 set -e

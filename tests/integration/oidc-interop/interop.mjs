@@ -7,7 +7,9 @@
 // Environment: ISSUER, CERTS (the dev PKI: demo-client.key,
 // demo-client.jwks.json), SECRET (demo-service's client secret), COUNTRY,
 // EXPECT_ACR (the LoA the test connector asserts), CODE_TTL_S; from the
-// client YAMLs: BASIC_REDIRECT, BASIC_ALG, JWT_REDIRECT, JWT_ALG.
+// client YAMLs: BASIC_REDIRECT, BASIC_ALG, JWT_REDIRECT, JWT_ALG; DPOP_CLIENT
+// (a client_secret_basic client with dpop_bound_access_tokens: true and
+// demo-service's secret and redirect URI, written by the test script).
 // Prints "N passed, N failed"; exits 1 on any failure.
 
 import * as fs from 'node:fs';
@@ -30,6 +32,7 @@ if (!ISSUER || !CERTS || !SECRET) {
 // The two demo clients of conf/clients/ (redirect URIs as configured there).
 const BASIC = { id: 'demo-service', redirect: process.env.BASIC_REDIRECT || 'http://127.0.0.1:8090/callback', alg: process.env.BASIC_ALG || 'PS256' };
 const JWT = { id: 'demo-par-jwt', redirect: process.env.JWT_REDIRECT || 'http://127.0.0.1:8090/callback-jwt', alg: process.env.JWT_ALG || 'ES256' };
+const DPOP_CLIENT = process.env.DPOP_CLIENT || '';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const opts = { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks], timeout: 15 };
 
@@ -372,6 +375,151 @@ await check('client assertion jti replay: the second use is refused', async () =
   const second = await parWithAssertion(a);
   assertEq(second.status, 401, 'replayed jti');
 });
+
+// ---------------------------------------------------------------------------
+// DPoP (RFC 9449): openid-client makes the proofs (getDPoPHandle); eidgw binds
+// the access token to the key and checks the proofs at token and userinfo.
+
+function tokenType(tokens) {
+  return String(tokens.token_type || '').toLowerCase();
+}
+
+// userinfo by hand: status and WWW-Authenticate.
+async function rawUserinfo(headers) {
+  const r = await rawFetch(meta.userinfo_endpoint, { headers });
+  await r.arrayBuffer();
+  return { status: r.status, challenge: r.headers.get('www-authenticate') || '' };
+}
+
+await check('DPoP: discovery advertises dpop_signing_alg_values_supported (ES256, no none/HS*)', async () => {
+  const algs = meta.dpop_signing_alg_values_supported || [];
+  assert(algs.includes('ES256'), `ES256 in ${JSON.stringify(algs)}`);
+  assert(!algs.some((a) => a === 'none' || a.startsWith('HS')), `no none/HS*: ${JSON.stringify(algs)}`);
+});
+
+await check('DPoP: code flow with dpop_jkt; openid-client proves at the token endpoint, gets token_type DPoP, and fetches userinfo with DPoP', async () => {
+  const keyPair = await client.randomDPoPKeyPair('ES256');
+  const DPoP = client.getDPoPHandle(basicCfg, keyPair);
+  const { verifier, params, back } = await basicLogin({ dpop_jkt: await DPoP.calculateThumbprint() });
+  const tokens = await client.authorizationCodeGrant(basicCfg, back, {
+    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce, idTokenExpected: true,
+  }, undefined, { DPoP });
+  assertEq(tokenType(tokens), 'dpop', 'token_type');
+  const sub = tokens.claims().sub;
+  const ui = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
+  assertEq(ui.sub, sub, 'userinfo sub with DPoP');
+  // The same token without its key: as Bearer, and under DPoP without a proof.
+  const asBearer = await rawUserinfo({ authorization: `Bearer ${tokens.access_token}` });
+  assertEq(asBearer.status, 401, 'DPoP-bound token used as Bearer');
+  assert(/^DPoP /.test(asBearer.challenge) && /error="invalid_token"/.test(asBearer.challenge), `challenge: ${asBearer.challenge}`);
+  const noProof = await rawUserinfo({ authorization: `DPoP ${tokens.access_token}` });
+  assertEq(noProof.status, 401, 'DPoP scheme without a proof');
+  assert(/error="invalid_dpop_proof"/.test(noProof.challenge) && /algs="[^"]*ES256/.test(noProof.challenge), `challenge: ${noProof.challenge}`);
+  // Still good with a fresh proof afterwards.
+  const again = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
+  assertEq(again.sub, sub, 'userinfo again with a new proof');
+});
+
+await check('DPoP: a proof by another key does not unlock a DPoP-bound token at userinfo', async () => {
+  const DPoP = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('ES256'));
+  const thief = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('ES256'));
+  const { verifier, params, back } = await basicLogin();
+  const tokens = await client.authorizationCodeGrant(basicCfg, back, {
+    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce,
+  }, undefined, { DPoP });
+  assertEq(tokenType(tokens), 'dpop', 'token_type');
+  try {
+    await client.fetchUserInfo(basicCfg, tokens.access_token, tokens.claims().sub, { DPoP: thief });
+  } catch (e) {
+    return await expectOAuthError(e, 'invalid_dpop_proof', 'proof by another key');
+  }
+  throw new Error('userinfo answered a proof by another key');
+});
+
+await check('DPoP: dpop_jkt binds the code; redeeming it with another key is refused (invalid_grant)', async () => {
+  const DPoP = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('ES256'));
+  const other = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('ES256'));
+  const { verifier, params, back } = await basicLogin({ dpop_jkt: await DPoP.calculateThumbprint() });
+  try {
+    await client.authorizationCodeGrant(basicCfg, back, {
+      pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce,
+    }, undefined, { DPoP: other });
+  } catch (e) {
+    return await expectOAuthError(e, 'invalid_grant', 'code bound by dpop_jkt, other key');
+  }
+  throw new Error('tokens issued to another DPoP key than dpop_jkt named');
+});
+
+await check('DPoP with PAR + private_key_jwt: the proof at PAR binds the code, openid-client completes with the same key; another key is refused', async () => {
+  const DPoP = client.getDPoPHandle(jwtCfg, await client.randomDPoPKeyPair('ES256'));
+  let { verifier, params } = await authParams(JWT);
+  let back = await toRedirect(await client.buildAuthorizationUrlWithPAR(jwtCfg, params, { DPoP }), JWT.redirect);
+  const tokens = await client.authorizationCodeGrant(jwtCfg, back, {
+    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce, idTokenExpected: true,
+  }, undefined, { DPoP });
+  assertEq(tokenType(tokens), 'dpop', 'token_type');
+  assertEq(jose.decodeProtectedHeader(tokens.id_token).alg, JWT.alg, 'ID token unaffected');
+  const ui = await client.fetchUserInfo(jwtCfg, tokens.access_token, tokens.claims().sub, { DPoP });
+  assertEq(ui.sub, tokens.claims().sub, 'userinfo sub');
+  // A second login bound at PAR, redeemed with another key.
+  const other = client.getDPoPHandle(jwtCfg, await client.randomDPoPKeyPair('ES256'));
+  ({ verifier, params } = await authParams(JWT));
+  back = await toRedirect(await client.buildAuthorizationUrlWithPAR(jwtCfg, params, { DPoP }), JWT.redirect);
+  try {
+    await client.authorizationCodeGrant(jwtCfg, back, {
+      pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce,
+    }, undefined, { DPoP: other });
+  } catch (e) {
+    return await expectOAuthError(e, 'invalid_grant', 'code bound at PAR, other key');
+  }
+  throw new Error('tokens issued to another DPoP key than the one proven at PAR');
+});
+
+await check('DPoP: a raw proof with alg "none" or a wrong htu at the token endpoint is refused (invalid_dpop_proof)', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const unsigned = `${b64u({ typ: 'dpop+jwt', alg: 'none', jwk })}.${b64u({ jti: crypto.randomUUID(), htm: 'POST', htu: meta.token_endpoint, iat: now })}.`;
+  const wrongHtu = await new jose.SignJWT({ jti: crypto.randomUUID(), htm: 'POST', htu: meta.userinfo_endpoint, iat: now })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey);
+  for (const [what, proof] of [['alg none', unsigned], ['htu of userinfo', wrongHtu]]) {
+    const { verifier, back } = await basicLogin();
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: BASIC.redirect, code_verifier: verifier });
+    const r = await rawFetch(meta.token_endpoint, {
+      method: 'POST', body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${BASIC.id}:${SECRET}`).toString('base64')}`, dpop: proof },
+    });
+    const json = await r.json();
+    assertEq(r.status, 400, `${what}: status`);
+    assertEq(json.error, 'invalid_dpop_proof', `${what}: error`);
+  }
+});
+
+if (DPOP_CLIENT) {
+  await check(`DPoP required (${DPOP_CLIENT}, dpop_bound_access_tokens: true): a token request without a proof is refused, with one it is a DPoP token`, async () => {
+    const cfg = await client.discovery(new URL(ISSUER), DPOP_CLIENT,
+      { client_secret: SECRET, id_token_signed_response_alg: BASIC.alg }, client.ClientSecretBasic(SECRET), opts);
+    const login = async () => {
+      const { verifier, params } = await authParams(BASIC);
+      const back = await toRedirect(client.buildAuthorizationUrl(cfg, params), BASIC.redirect);
+      return { checks: { pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce }, back };
+    };
+    let l = await login();
+    let refused = false;
+    try {
+      await client.authorizationCodeGrant(cfg, l.back, l.checks);
+    } catch (e) {
+      await expectOAuthError(e, 'invalid_dpop_proof', 'no proof for a DPoP-required client');
+      refused = true;
+    }
+    assert(refused, 'tokens issued without a DPoP proof');
+    // The code was not burnt by the refusal: the same code, now with a proof.
+    const DPoP = client.getDPoPHandle(cfg, await client.randomDPoPKeyPair('ES256'));
+    const tokens = await client.authorizationCodeGrant(cfg, l.back, l.checks, undefined, { DPoP });
+    assertEq(tokenType(tokens), 'dpop', 'token_type');
+    l = null;
+  });
+}
 
 if (CODE_TTL_S > 0) {
   await check(`expired code (code_ttl_s ${CODE_TTL_S}): exchange refused after ${CODE_TTL_S + 2} s`, async () => {
