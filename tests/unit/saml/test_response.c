@@ -712,6 +712,185 @@ test_ec_node_other_responses(void **state)
 	EVP_PKEY_free(signer);
 }
 
+/*
+ * The SAMLResponse form value as a hostile browser may post it: line-wrapped
+ * base64 (CRLF or LF every 76, as senders do) is fine; non-canonical base64
+ * (non-zero leftover bits), the URL-safe alphabet, padding in the middle,
+ * stray characters and a value beyond the size cap are refused with their
+ * codes, the huge one without decoding it.
+ */
+static void
+test_b64_forms(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	struct eidgw_buf b, w;
+	char *xml, *big;
+	size_t len, i;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	eidgw_buf_init(&b, 4 * 1024 * 1024);
+	eidgw_buf_init(&w, 4 * 1024 * 1024);
+	assert_int_equal(eidgw_b64_encode(&b, xml, len, false), EIDGW_OK);
+	/* wrapped with CRLF every 76 characters: accepted */
+	for (i = 0; i < b.len; i += 76) {
+		assert_int_equal(eidgw_buf_append(&w, b.data + i, b.len - i < 76 ? b.len - i : 76),
+		    EIDGW_OK);
+		assert_int_equal(eidgw_buf_append(&w, "\r\n", 2), EIDGW_OK);
+	}
+	fixture_init(&f, false);
+	assert_int_equal(saml_response_validate(w.data, w.len, &f.e, &res, NULL), EIDGW_OK);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	/*
+	 * Non-canonical: one newline after the root makes the length 3k+1, so
+	 * the encoding ends in "==" with four leftover bits; the canonical form
+	 * is accepted, the same value with a leftover bit set is not.
+	 */
+	fixture_init(&f, false);
+	{
+		struct eidgw_buf p;
+		char *x2 = malloc(len + 1);
+		size_t n;
+
+		assert_non_null(x2);
+		memcpy(x2, xml, len);
+		x2[len] = '\n';
+		eidgw_buf_init(&p, 4 * 1024 * 1024);
+		assert_int_equal(eidgw_b64_encode(&p, x2, len + 1, false), EIDGW_OK);
+		n = p.len;
+		assert_true(n > 3 && p.data[n - 1] == '=' && p.data[n - 2] == '=');
+		assert_int_equal(saml_response_validate(p.data, p.len, &f.e, &res, NULL), EIDGW_OK);
+		saml_result_clear(&res);
+		fixture_free(&f);
+		fixture_init(&f, false);
+		/* 'g' = 0b100000: the two data bits kept, the four leftover bits now 0001 */
+		assert_true(p.data[n - 3] == 'g');
+		p.data[n - 3] = 'h';
+		assert_int_equal(saml_response_validate(p.data, p.len, &f.e, &res, NULL),
+		    EIDGW_E_SAML_ENCODING);
+		saml_result_clear(&res);
+		eidgw_buf_free(&p);
+		free(x2);
+	}
+	fixture_free(&f);
+	/* URL-safe alphabet, padding in the middle, a stray character */
+	fixture_init(&f, false);
+	assert_int_equal(saml_response_validate("PD94-bWw_", 9, &f.e, &res, NULL),
+	    EIDGW_E_SAML_ENCODING);
+	saml_result_clear(&res);
+	assert_int_equal(saml_response_validate("PD94=bWwg", 9, &f.e, &res, NULL),
+	    EIDGW_E_SAML_ENCODING);
+	saml_result_clear(&res);
+	assert_int_equal(saml_response_validate("PD94bWwg%3D", 11, &f.e, &res, NULL),
+	    EIDGW_E_SAML_ENCODING);
+	saml_result_clear(&res);
+	/* only whitespace: empty after decoding */
+	assert_int_equal(saml_response_validate("  \r\n ", 5, &f.e, &res, NULL),
+	    EIDGW_E_SAML_XML_MALFORMED);
+	saml_result_clear(&res);
+	/* 8 MiB of base64: refused on its length alone */
+	big = malloc(8u << 20);
+	assert_non_null(big);
+	memset(big, 'A', 8u << 20);
+	assert_int_equal(saml_response_validate(big, 8u << 20, &f.e, &res, NULL),
+	    EIDGW_E_SAML_XML_TOO_LARGE);
+	saml_result_clear(&res);
+	/* just inside the base64 bound but decoding to more than max_bytes */
+	f.e.max_bytes = 4096;
+	assert_int_equal(saml_response_validate(big, 4096 / 3 * 4 + 4096 / 16 + 8, &f.e, &res,
+	    NULL), EIDGW_E_SAML_XML_TOO_LARGE);
+	saml_result_clear(&res);
+	free(big);
+	fixture_free(&f);
+	eidgw_buf_free(&b);
+	eidgw_buf_free(&w);
+	free(xml);
+}
+
+/* An assertion ID seen once is refused in any later Response that carries it. */
+static void
+test_replay_across_responses(void **state)
+{
+	struct fixture f;
+	struct saml_result res;
+	char *a, *b;
+	size_t alen, blen;
+
+	(void)state;
+	a = tl_read_data("saml/hostile/valid.xml", &alen);
+	b = tl_read_data("saml/attacks/noa-inside-skew.xml", &blen);	/* same assertion ID */
+	assert_non_null(a);
+	assert_non_null(b);
+	fixture_init(&f, false);
+	assert_int_equal(run_b64(a, alen, &f.e, &res, NULL), EIDGW_OK);
+	assert_string_equal(res.assertion_id, "_asrt000000000000000000000000001");
+	saml_result_clear(&res);
+	assert_int_equal(run_b64(b, blen, &f.e, &res, NULL), EIDGW_E_SAML_REPLAY);
+	assert_null(res.identity.person_identifier);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	/* a refused message is not recorded: the valid one still passes afterwards */
+	fixture_init(&f, false);
+	free(b);
+	b = tl_read_data("saml/attacks/noa-at-skew-edge.xml", &blen);
+	assert_non_null(b);
+	assert_int_equal(run_b64(b, blen, &f.e, &res, NULL), EIDGW_E_SAML_EXPIRED);
+	saml_result_clear(&res);
+	assert_int_equal(run_b64(a, alen, &f.e, &res, NULL), EIDGW_OK);
+	saml_result_clear(&res);
+	fixture_free(&f);
+	free(a);
+	free(b);
+}
+
+/* IssueInstant and SubjectConfirmationData at the exact edges of the clock window. */
+static void
+test_clock_edges(void **state)
+{
+	/* valid.xml: IssueInstant = AuthnInstant 00:04:50, NotOnOrAfter 00:10:00 (both) */
+	static const struct {
+		int64_t now;
+		int skew;
+		enum eidgw_err want;
+	} cases[] = {
+		{ 1767225890 - 30, 30, EIDGW_OK },		/* issued exactly now + skew */
+		{ 1767225890 - 31, 30, EIDGW_E_SAML_ISSUE_INSTANT },
+		{ 1767226200 + 29, 30, EIDGW_OK },		/* NotOnOrAfter = now - skew + 1 */
+		{ 1767226200 + 30, 30, EIDGW_E_SAML_SC_EXPIRED },
+		{ 1767226199, 0, EIDGW_OK },
+		{ 1767226200, 0, EIDGW_E_SAML_SC_EXPIRED },	/* "on or after": the instant itself */
+		{ 1767225890, -1, EIDGW_OK },			/* negative skew: the 60 s default */
+		{ 1767226200 + 59, -1, EIDGW_OK },
+		{ 1767226200 + 60, -1, EIDGW_E_SAML_SC_EXPIRED },
+	};
+	struct fixture f;
+	struct saml_result res;
+	struct eidgw_diag d;
+	enum eidgw_err rc;
+	char *xml;
+	size_t len, i;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	for (i = 0; i < EIDGW_ARRAY_LEN(cases); i++) {
+		fixture_init(&f, false);
+		f.e.now = cases[i].now;
+		f.e.skew_s = cases[i].skew;
+		eidgw_diag_clear(&d);
+		rc = run_b64(xml, len, &f.e, &res, &d);
+		if (rc != cases[i].want)
+			fail_msg("case %zu: %s (%s), want %s", i, eidgw_err_name(rc), d.reason,
+			    eidgw_err_name(cases[i].want));
+		saml_result_clear(&res);
+		fixture_free(&f);
+	}
+	free(xml);
+}
+
 int
 main(void)
 {
@@ -727,6 +906,9 @@ main(void)
 		cmocka_unit_test(test_attack_manifest),
 		cmocka_unit_test(test_ec_node_response),
 		cmocka_unit_test(test_ec_node_other_responses),
+		cmocka_unit_test(test_b64_forms),
+		cmocka_unit_test(test_replay_across_responses),
+		cmocka_unit_test(test_clock_edges),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
