@@ -434,9 +434,24 @@ ec_pub_from_point(const char *group, const unsigned char *pt, size_t ptlen)
 static enum eidgw_err
 originator_merge(EVP_PKEY **acc, EVP_PKEY *pk, struct eidgw_diag *d)
 {
+	char enc[32];
+
 	if (pk == NULL)
 		return eidgw_diag_set(d, EIDGW_E_SAML_ENC_MALFORMED, __FILE__, __LINE__,
 		    "originator key cannot be decoded");
+	/*
+	 * Named curves only, whatever the form: a DER SubjectPublicKeyInfo or a
+	 * certificate can carry explicit curve parameters, which the ECKeyValue
+	 * path never builds and the eIDAS profile does not allow.
+	 */
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+	    (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc),
+	    NULL) != 1 || strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0)) {
+		EVP_PKEY_free(pk);
+		ERR_clear_error();
+		return eidgw_diag_set(d, EIDGW_E_SAML_ENC_ALG, __FILE__, __LINE__,
+		    "originator key with explicit curve parameters");
+	}
 	if (*acc == NULL) {
 		*acc = pk;
 		return EIDGW_OK;

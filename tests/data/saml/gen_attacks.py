@@ -131,7 +131,7 @@ def encrypted_assertion(plain, cert, content_alg="aes256-gcm", cek=None, ct=None
 
 
 def ecdh_encrypted_assertion(plain, cert, point=None, curve_oid="1.3.36.3.3.2.8.1.1.7",
-                             eph_curve=None, kdf_digest=SHA256):
+                             eph_curve=None, kdf_digest=SHA256, keep_eph=False):
     cek = AESGCM.generate_key(256)
     ct = gcm_encrypt(plain, cek)
     peer = cert.public_key()
@@ -169,6 +169,8 @@ def ecdh_encrypted_assertion(plain, cert, point=None, curve_oid="1.3.36.3.3.2.8.
     etree.SubElement(cd, q(XENC, "CipherValue")).text = base64.b64encode(wrapped).decode()
     cd = etree.SubElement(ed, q(XENC, "CipherData"))
     etree.SubElement(cd, q(XENC, "CipherValue")).text = base64.b64encode(ct).decode()
+    if keep_eph:
+        return ea, eph
     return ea
 
 
@@ -799,6 +801,23 @@ def main():
         # a brainpool point labelled as P-256: not on P-256
         return ecdh_encrypted_assertion(p, enc_bp_cert, curve_oid="1.2.840.10045.3.1.7")
     enc_case("enc-ecdh-curve-mislabelled.xml", "EIDGW_E_SAML_ENC_MALFORMED", curve_mislabelled)
+
+    def explicit_params(p):
+        # the ephemeral key only as DER SubjectPublicKeyInfo with explicit curve parameters
+        import subprocess
+        ea, eph = ecdh_encrypted_assertion(p, enc_bp_cert, keep_eph=True)
+        pem = eph.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        der = subprocess.run(["openssl", "ec", "-param_enc", "explicit", "-pubout",
+                              "-outform", "DER"], input=pem, capture_output=True,
+                             check=True).stdout
+        kv = ea.find(".//{%s}OriginatorKeyInfo/{%s}KeyValue" % (XENC, DS))
+        oki = kv.getparent()
+        oki.remove(kv)
+        etree.SubElement(oki, q(DS11, "DEREncodedKeyValue"), nsmap={"ds11": DS11}).text = \
+            base64.b64encode(der).decode()
+        return ea
+    enc_case("enc-ecdh-explicit-curve-params.xml", "EIDGW_E_SAML_ENC_ALG", explicit_params)
 
     def kdf_sha1(p):
         return ecdh_encrypted_assertion(p, enc_bp_cert,
