@@ -613,6 +613,36 @@ def main():
     emit("loa-empty.xml", signed(loa=""), "EIDGW_E_SAML_LOA")
     emit("replay-second-copy.xml", signed(), OK, "replay")
 
+    # remote schema hints are never fetched (no network): the message is simply valid
+    r = base()
+    r.set("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation",
+          "urn:oasis:names:tc:SAML:2.0:protocol https://evil.example/x.xsd")
+    r.set("{http://www.w3.org/XML/1998/namespace}base", "https://evil.example/")
+    sign(r, idp, idp_cert)
+    emit("schema-location-not-fetched.xml", r, OK)
+    # SAML 1.1 style AssertionID instead of ID, and a padded Version
+    r = base()
+    a = assertion(r)
+    a.set("AssertionID", a.get("ID"))
+    del a.attrib["ID"]
+    sign(r, idp, idp_cert)
+    emit("assertion-id-saml11-style.xml", r, "EIDGW_E_SAML_ID")
+    r = base()
+    assertion(r).set("Version", "2.0 ")
+    sign(r, idp, idp_cert)
+    emit("assertion-version-padded.xml", r, "EIDGW_E_SAML_VERSION")
+    r = base()
+    nameid(r).set("Format", " urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    sign(r, idp, idp_cert)
+    emit("nameid-format-padded.xml", r, "EIDGW_E_SAML_NAMEID")
+    # an EncryptedData that is not an EncryptedAssertion, in Extensions: not read, not decrypted
+    r = base()
+    ext = etree.Element(q(SAMLP, "Extensions"))
+    r.find(q(SAML, "Issuer")).addnext(ext)
+    ext.append(encrypted_assertion(b"<x/>", enc_cert).find(q(XENC, "EncryptedData")))
+    sign(r, idp, idp_cert)
+    emit("encrypted-data-in-extensions-ignored.xml", r, OK)
+
     # ======== size ========
     r = base()
     ext = etree.Element(q(SAMLP, "Extensions"))
@@ -836,6 +866,10 @@ def main():
              lambda p: encrypted_assertion(b'<!DOCTYPE a [<!ENTITY x "y">]>' + p, enc_cert))
     enc_case("enc-plain-entity.xml", "EIDGW_E_SAML_XML_MALFORMED",
              lambda p: encrypted_assertion(p.replace(b">Eleni<", b">&xxe;<"), enc_cert))
+    enc_case("enc-plain-utf16.xml", "EIDGW_E_SAML_XML_MALFORMED",
+             lambda p: encrypted_assertion(p.decode("utf-8").encode("utf-16"), enc_cert))
+    enc_case("enc-plain-xml-declaration.xml", "EIDGW_E_SAML_XML_MALFORMED",
+             lambda p: encrypted_assertion(b'<?xml version="1.0" encoding="UTF-8"?>' + p, enc_cert))
     enc_case("enc-plain-invalid-utf8.xml", "EIDGW_E_SAML_XML_MALFORMED",
              lambda p: encrypted_assertion(p.replace(b"Eleni", b"El\xff\xfeni"), enc_cert))
     enc_case("enc-plain-unbound-prefix.xml", "EIDGW_E_SAML_XML_MALFORMED",
