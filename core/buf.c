@@ -14,8 +14,8 @@ eidgw_buf_init(struct eidgw_buf *b, size_t max)
 	b->max = max;
 }
 
-static enum eidgw_err
-buf_reserve(struct eidgw_buf *b, size_t extra)
+enum eidgw_err
+eidgw_buf_reserve(struct eidgw_buf *b, size_t extra)
 {
 	size_t need, nalloc;
 	char *n;
@@ -49,7 +49,7 @@ eidgw_buf_append(struct eidgw_buf *b, const void *p, size_t n)
 {
 	enum eidgw_err rc;
 
-	if ((rc = buf_reserve(b, n)) != EIDGW_OK)
+	if ((rc = eidgw_buf_reserve(b, n)) != EIDGW_OK)
 		return rc;
 	if (n != 0)
 		memcpy(b->data + b->len, p, n);
@@ -76,7 +76,7 @@ eidgw_buf_vprintf(struct eidgw_buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return EIDGW_E_INTERNAL;
-	if ((rc = buf_reserve(b, (size_t)n)) != EIDGW_OK)
+	if ((rc = eidgw_buf_reserve(b, (size_t)n)) != EIDGW_OK)
 		return rc;
 	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;

@@ -24,6 +24,12 @@ struct eidgw_buf {
 
 void eidgw_buf_init(struct eidgw_buf *b, size_t max);
 enum eidgw_err eidgw_buf_append(struct eidgw_buf *b, const void *p, size_t n) EIDGW_MUST_USE;
+/*
+ * Makes room for extra more bytes (plus the NUL) without changing len, for
+ * writers that fill data + len themselves and then set len; refuses what
+ * would pass max.
+ */
+enum eidgw_err eidgw_buf_reserve(struct eidgw_buf *b, size_t extra) EIDGW_MUST_USE;
 enum eidgw_err eidgw_buf_puts(struct eidgw_buf *b, const char *s) EIDGW_MUST_USE;
 enum eidgw_err eidgw_buf_printf(struct eidgw_buf *b, const char *fmt, ...)
     EIDGW_PRINTF(2, 3) EIDGW_MUST_USE;

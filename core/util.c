@@ -129,75 +129,138 @@ eidgw_b64_encode(struct eidgw_buf *out, const void *in, size_t n, bool url)
 	return eidgw_buf_append(out, q, url ? 3 : 4);
 }
 
-static int
-b64_val(unsigned char c, bool url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (url ? '-' : '+'))
-		return 62;
-	if (c == (url ? '_' : '/'))
-		return 63;
-	return -1;
-}
+/* Base64 alphabets: value of each byte, -1 for anything else (RFC 4648 4 and 5). */
+static const signed char b64_std_val[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+static const signed char b64_url_val[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
+/*
+ * Strict decoder: the alphabet only (standard: whitespace between
+ * characters allowed and '=' padding required to a multiple of four; url:
+ * no whitespace, padding optional), nothing after padding, and zero
+ * leftover bits, so every accepted text is the canonical encoding of its
+ * bytes.  Groups of four plain characters take a fast path that writes
+ * three bytes straight into out; anything else (whitespace, padding, a bad
+ * byte) goes through the one-character path.
+ */
 enum eidgw_err
 eidgw_b64_decode(struct eidgw_buf *out, const char *in, size_t n, bool url)
 {
-	unsigned char chunk[1024];	/* decoded bytes go out in blocks, not one by one */
+	const signed char *val = url ? b64_url_val : b64_std_val;
+	const unsigned char *s = (const unsigned char *)in;
+	unsigned char *o;
 	unsigned int acc = 0;
-	size_t i, nchars = 0, npad = 0, nchunk = 0;
+	size_t i = 0, nchars = 0, npad = 0, start;
 	enum eidgw_err rc;
 	unsigned char c;
-	int bits = 0, v;
+	int bits = 0, v, a, b, e, f;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)in[i];
+	/* room for the largest result up front: no growth while decoding */
+	if ((rc = eidgw_buf_reserve(out, n / 4 * 3 + 3)) != EIDGW_OK) {
+		if (rc != EIDGW_E_TOO_LARGE)
+			return rc;
+		/* maybe whitespace makes it fit: reserve what the characters allow */
+		if ((rc = eidgw_buf_reserve(out, out->max - out->len)) != EIDGW_OK)
+			return rc;
+	}
+	start = out->len;
+	o = (unsigned char *)out->data + out->len;
+	while (i < n) {
+		if (bits == 0 && npad == 0) {
+			while (i + 4 <= n) {
+				a = val[s[i]];
+				b = val[s[i + 1]];
+				e = val[s[i + 2]];
+				f = val[s[i + 3]];
+				if ((a | b | e | f) < 0)
+					break;
+				if ((size_t)(o - (unsigned char *)out->data) + 3 > out->max)
+					goto too_large;
+				o[0] = (unsigned char)((a << 2) | (b >> 4));
+				o[1] = (unsigned char)(((b & 15) << 4) | (e >> 2));
+				o[2] = (unsigned char)(((e & 3) << 6) | f);
+				o += 3;
+				i += 4;
+				nchars += 4;
+			}
+			if (i >= n)
+				break;
+		}
+		c = s[i++];
 		if (!url && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
 			continue;
 		if (c == '=') {
 			npad++;
 			continue;
 		}
-		if (npad != 0)		/* data after padding */
-			return EIDGW_E_BAD_ENCODING;
-		if ((v = b64_val(c, url)) < 0)
-			return EIDGW_E_BAD_ENCODING;
+		if (npad != 0 || (v = val[c]) < 0)	/* data after padding, or not base64 */
+			goto bad;
 		nchars++;
-		acc = (acc << 6) | (unsigned int)v;
+		acc = ((acc << 6) | (unsigned int)v) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			chunk[nchunk++] = (unsigned char)((acc >> bits) & 0xff);
-			if (nchunk == sizeof(chunk)) {
-				rc = eidgw_buf_append(out, chunk, nchunk);
-				OPENSSL_cleanse(chunk, sizeof(chunk));
-				nchunk = 0;
-				if (rc != EIDGW_OK)
-					return rc;
-			}
+			if ((size_t)(o - (unsigned char *)out->data) + 1 > out->max)
+				goto too_large;
+			*o++ = (unsigned char)((acc >> bits) & 0xff);
 		}
 	}
-	rc = nchunk != 0 ? eidgw_buf_append(out, chunk, nchunk) : EIDGW_OK;
-	OPENSSL_cleanse(chunk, nchunk);
-	if (rc != EIDGW_OK)
-		return rc;
+	out->len = (size_t)(o - (unsigned char *)out->data);
+	out->data[out->len] = '\0';
 	if (nchars % 4 == 1)
-		return EIDGW_E_BAD_ENCODING;
+		goto bad;
 	if (npad > 2 || (!url && npad != 0 && (nchars + npad) % 4 != 0))
-		return EIDGW_E_BAD_ENCODING;
+		goto bad;
 	if (!url && npad == 0 && nchars % 4 != 0)
-		return EIDGW_E_BAD_ENCODING;
+		goto bad;
 	/* Leftover bits must be zero (canonical encoding). */
 	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return EIDGW_E_BAD_ENCODING;
-	if (out->data == NULL)
-		return eidgw_buf_append(out, "", 0);
+		goto bad;
 	return EIDGW_OK;
+too_large:
+	rc = EIDGW_E_TOO_LARGE;
+	goto undo;
+bad:
+	rc = EIDGW_E_BAD_ENCODING;
+undo:
+	/* nothing of a refused input stays behind */
+	OPENSSL_cleanse(out->data + start, (size_t)(o - (unsigned char *)out->data) - start);
+	out->len = start;
+	out->data[start] = '\0';
+	return rc;
 }
 
 void

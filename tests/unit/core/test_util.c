@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/util.h"
@@ -100,6 +102,64 @@ test_b64_reject(void **state)
 	eidgw_buf_free(&b);
 }
 
+/*
+ * Differential: random byte strings of every length up to 700, encoded by
+ * OpenSSL (EVP_EncodeBlock), with whitespace sprinkled in, decode to the
+ * same bytes; one byte changed to a non-alphabet character is refused and
+ * leaves the buffer as it was; the same text as base64url decodes too.
+ */
+static void
+test_b64_differential(void **state)
+{
+	unsigned char raw[700], enc[1000], ws[2000];
+	struct eidgw_buf b;
+	size_t n, k, m, i;
+	unsigned int seed = 12345;
+
+	(void)state;
+	for (n = 0; n < sizeof(raw); n += (n < 40 ? 1 : 7)) {
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			raw[i] = (unsigned char)(seed >> 16);
+		}
+		k = (size_t)EVP_EncodeBlock(enc, raw, (int)n);
+		/* whitespace after some characters */
+		for (i = 0, m = 0; i < k; i++) {
+			ws[m++] = enc[i];
+			seed = seed * 1103515245u + 12345u;
+			if (((seed >> 16) & 15) == 0)
+				ws[m++] = (seed >> 20) & 1 ? '\n' : ' ';
+		}
+		eidgw_buf_init(&b, 1024);
+		assert_int_equal(eidgw_b64_decode(&b, (const char *)enc, k, false), EIDGW_OK);
+		assert_int_equal(b.len, n);
+		assert_memory_equal(b.data, raw, n);
+		eidgw_buf_reset(&b);
+		assert_int_equal(eidgw_b64_decode(&b, (const char *)ws, m, false), EIDGW_OK);
+		assert_int_equal(b.len, n);
+		assert_memory_equal(b.data, raw, n);
+		if (k > 0) {
+			eidgw_buf_reset(&b);
+			assert_int_equal(eidgw_buf_append(&b, "kept", 4), EIDGW_OK);
+			ws[m / 2] = '*';
+			assert_int_equal(eidgw_b64_decode(&b, (const char *)ws, m, false),
+			    EIDGW_E_BAD_ENCODING);
+			assert_int_equal(b.len, 4);
+			assert_string_equal(b.data, "kept");
+			/* base64url: the same text with - and _, padding dropped */
+			for (i = 0; i < k; i++)
+				enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : enc[i];
+			while (k > 0 && enc[k - 1] == '=')
+				k--;
+			eidgw_buf_reset(&b);
+			assert_int_equal(eidgw_b64_decode(&b, (const char *)enc, k, true), EIDGW_OK);
+			assert_int_equal(b.len, n);
+			assert_memory_equal(b.data, raw, n);
+		}
+		eidgw_buf_free(&b);
+	}
+}
+
 static void
 test_ct_equal(void **state)
 {
@@ -177,6 +237,7 @@ main(void)
 		cmocka_unit_test(test_buf_escape),
 		cmocka_unit_test(test_b64_roundtrip),
 		cmocka_unit_test(test_b64_reject),
+		cmocka_unit_test(test_b64_differential),
 		cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_err_names),
