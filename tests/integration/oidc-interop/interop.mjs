@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import { results, check, assert, assertEq, rawFetch, frontChannel } from './lib.mjs';
@@ -418,6 +419,40 @@ await check('DPoP: code flow with dpop_jkt; openid-client proves at the token en
   // Still good with a fresh proof afterwards.
   const again = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
   assertEq(again.sub, sub, 'userinfo again with a new proof');
+});
+
+// One GET with header fields exactly as given (an array value becomes that
+// many header lines, which fetch would merge into one); loopback only.
+function rawGet(url, headers) {
+  const u = new URL(url);
+  if (u.hostname !== '127.0.0.1') throw new Error(`refusing to contact ${u.origin}`);
+  return new Promise((resolve, reject) => {
+    const rq = http.request(u, { method: 'GET', headers, timeout: 15000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'] || '' }));
+    });
+    rq.on('error', reject);
+    rq.on('timeout', () => rq.destroy(new Error('timeout')));
+    rq.end();
+  });
+}
+
+await check('DPoP: two DPoP header fields at userinfo are refused (invalid_dpop_proof), one good proof is accepted', async () => {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const DPoP = client.getDPoPHandle(basicCfg, { publicKey, privateKey });
+  const { verifier, params, back } = await basicLogin();
+  const tokens = await client.authorizationCodeGrant(basicCfg, back, {
+    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce,
+  }, undefined, { DPoP });
+  const ath = crypto.createHash('sha256').update(tokens.access_token).digest('base64url');
+  const mk = () => new jose.SignJWT({ jti: crypto.randomUUID(), htm: 'GET', htu: meta.userinfo_endpoint, iat: Math.floor(Date.now() / 1000), ath })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).sign(privateKey);
+  const two = await rawGet(meta.userinfo_endpoint, { authorization: `DPoP ${tokens.access_token}`, dpop: [await mk(), await mk()] });
+  assertEq(two.status, 401, 'two DPoP fields');
+  assert(/error="invalid_dpop_proof"/.test(two.challenge), `challenge: ${two.challenge}`);
+  const one = await rawGet(meta.userinfo_endpoint, { authorization: `DPoP ${tokens.access_token}`, dpop: await mk() });
+  assertEq(one.status, 200, 'one hand-made proof (jose) with ath');
 });
 
 await check('DPoP: a proof by another key does not unlock a DPoP-bound token at userinfo', async () => {
