@@ -202,8 +202,13 @@ op_key_transport(void *ctx)
 			goto out;
 	} else {
 		unsigned char kdf_in[128];
+		EVP_PKEY_CTX *qc = EVP_PKEY_CTX_new_from_pkey(NULL, f->eph, NULL);
+		int ok;
 
-		if (EVP_PKEY_derive_init(pc) != 1 || EVP_PKEY_derive_set_peer(pc, f->eph) != 1 ||
+		/* what the ephemeral key needs: one on-curve check (cofactor-1 curves), then ECDH */
+		ok = qc != NULL && EVP_PKEY_public_check_quick(qc) == 1;
+		EVP_PKEY_CTX_free(qc);
+		if (!ok || EVP_PKEY_derive_init(pc) != 1 || EVP_PKEY_derive_set_peer_ex(pc, f->eph, 0) != 1 ||
 		    EVP_PKEY_derive(pc, z, &zl) != 1)
 			goto out;
 		/* ConcatKDF, one round: counter || Z || OtherInfo. */
