@@ -38,6 +38,7 @@ struct gw_http {
 	int listen_fd;
 	uint16_t port;
 	atomic_uint inflight;
+	atomic_uint held;		/* answers suspended until their audit records are on disk */
 	size_t max_body;
 	size_t max_headers;
 };
@@ -492,6 +493,7 @@ finish_durable(struct gw_http *h, struct http_req *hr, struct gw_resp *resp)
 	if (resp->csp == resp->csp_buf)
 		hr->held.csp = hr->held.csp_buf;
 	hr->holding = true;
+	atomic_fetch_add(&h->held, 1);
 	MHD_suspend_connection(hr->req.conn);
 	if (gw_audit_when_durable(audit, &hr->waiter, &rc)) {
 		hr->audit_rc = rc;
@@ -511,6 +513,7 @@ finish_held(struct gw_http *h, struct http_req *hr)
 		resp.csp = resp.csp_buf;
 	memset(&hr->held, 0, sizeof(hr->held));
 	hr->holding = false;
+	atomic_fetch_sub(&h->held, 1);
 	if (hr->audit_rc != EIDGW_OK) {
 		json = resp.content_type != NULL && strncmp(resp.content_type, "application/json", 16) == 0;
 		gw_log(LOG_CRIT, hr->req.req_id, "audit.not_durable",
@@ -757,6 +760,18 @@ gw_http_stop(struct gw_http *h, unsigned int grace_s)
 	if (atomic_load(&h->inflight) > 0)
 		gw_log(LOG_WARNING, NULL, "http.stop", "%u requests still running after %u s grace",
 		    atomic_load(&h->inflight), grace_s);
+	/*
+	 * A held answer belongs to the audit log's sync thread until it resumes
+	 * the connection; stopping the server before that would free a request
+	 * the log still points at.  The sync always ends (on disk or failed),
+	 * so wait for it, however long the disk takes.
+	 */
+	for (deadline = 0; atomic_load(&h->held) > 0; deadline++) {
+		if (deadline % 250 == 0)
+			gw_log(LOG_WARNING, NULL, "http.stop",
+			    "%u answers still wait for the audit log's disk sync", atomic_load(&h->held));
+		nanosleep(&ts, NULL);
+	}
 	MHD_stop_daemon(h->mhd);
 	free(h);
 }
