@@ -189,7 +189,18 @@ struct oidc_request {
 	unsigned int n_dpop;
 };
 
+/* What the token endpoint issued (200 only), so the caller can record it without re-parsing. */
+struct oidc_issued {
+	char *client_id;		/* owned: the authenticated client */
+	char *sub;			/* owned: the ID token's (pairwise) subject, NULL if none */
+	char *scope;			/* owned: the granted scopes, NULL if none */
+	const char *token_type;		/* "Bearer" or "DPoP" (static) */
+	char access_token_sha256[65];	/* lowercase hex */
+	char id_token_sha256[65];
+};
+
 struct oidc_response {
+	struct oidc_issued *issued;	/* owned; set by oidc_token on success, else NULL */
 	int status;
 	const char *content_type;	/* static string, NULL when there is no body */
 	bool no_store;			/* send Cache-Control: no-store and Pragma: no-cache */

@@ -67,6 +67,7 @@ enum eidgw_err oidc_response_json(struct oidc_response *r, int status, json_t *j
 
 /* SHA-256 of s as lowercase hex (65 bytes) - store keys never hold a usable secret. */
 void oidc_sha256_hex(const char *s, char out[65]);
+void oidc_issued_free(struct oidc_issued *is);
 
 /* Loads a JSON object from untrusted text (duplicates rejected, size-bounded). */
 json_t *oidc_json_parse_object(const char *s, size_t len, size_t max);

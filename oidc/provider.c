@@ -627,6 +627,17 @@ out:
 /* ---- responses --------------------------------------------------------- */
 
 void
+oidc_issued_free(struct oidc_issued *is)
+{
+	if (is == NULL)
+		return;
+	free(is->client_id);
+	free(is->sub);
+	free(is->scope);
+	free(is);
+}
+
+void
 oidc_response_free(struct oidc_response *r)
 {
 	if (r == NULL)
@@ -634,6 +645,7 @@ oidc_response_free(struct oidc_response *r)
 	free(r->www_authenticate);
 	free(r->location);
 	eidgw_free_secret_str(r->body);		/* token responses carry secrets */
+	oidc_issued_free(r->issued);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -278,6 +278,28 @@ out:
 	return rc;
 }
 
+/* Fills out->issued: what the caller's audit record needs, from the values just issued. */
+static enum eidgw_err
+issued_record(struct oidc_response *out, const struct oidc_pclient *c, json_t *rec,
+    const char *token_type, const char at_sha256[65], const char *id_token)
+{
+	struct oidc_issued *is;
+	const char *sub = json_string_value(json_object_get(json_object_get(rec, "cl"), "sub"));
+	const char *scope = json_string_value(json_object_get(rec, "s"));
+
+	if ((is = calloc(1, sizeof(*is))) == NULL)
+		return EIDGW_E_NOMEM;
+	out->issued = is;
+	is->token_type = token_type;
+	memcpy(is->access_token_sha256, at_sha256, 65);
+	oidc_sha256_hex(id_token, is->id_token_sha256);
+	if ((is->client_id = strdup(c->client_id)) == NULL ||
+	    (sub != NULL && (is->sub = strdup(sub)) == NULL) ||
+	    (scope != NULL && (is->scope = strdup(scope)) == NULL))
+		return EIDGW_E_NOMEM;
+	return EIDGW_OK;
+}
+
 enum eidgw_err
 oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
     struct oidc_response *out, struct eidgw_diag *d)
@@ -425,7 +447,14 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 		EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
 	}
 	/* RFC 6749 §5.1: "Cache-Control: no-store" (set by oidc_response_json). */
-	rc = EIDGW_OK;
+	rc = issued_record(out, c, rec, jkt[0] != '\0' ? "DPoP" : "Bearer", ah, idt);
+	if (rc != EIDGW_OK) {
+		oidc_issued_free(out->issued);
+		out->issued = NULL;
+		(void)p->store->ops->del(p->store, key);
+		(void)oidc_response_error(out, 500, "server_error", NULL);
+		EIDGW_FAIL(d, rc, "out of memory");
+	}
 out:
 	json_decref(resp);
 	json_decref(atrec);

@@ -65,36 +65,15 @@ gw_jwt_claim_str(const char *jwt, const char *claim)
 }
 
 enum eidgw_err
-gw_audit_tokens(const struct gw_req *req, const char *client_id, const char *json, size_t len)
+gw_audit_tokens(const struct gw_req *req, const struct oidc_issued *is)
 {
-	char at_hash[65] = "", it_hash[65] = "";
-	const char *at = NULL, *it = NULL, *scope = NULL;
-	enum eidgw_err rc;
-	char *sub = NULL;
-	json_t *j;
-
-	if (req->app == NULL || req->app->audit == NULL)
-		return EIDGW_OK;
-	if ((j = json_loadb(json, len, 0, NULL)) == NULL)
-		return EIDGW_E_MALFORMED;
-	at = json_string_value(json_object_get(j, "access_token"));
-	it = json_string_value(json_object_get(j, "id_token"));
-	scope = json_string_value(json_object_get(j, "scope"));
-	if (at != NULL)
-		gw_sha256_hex(at, strlen(at), at_hash);
-	if (it != NULL) {
-		gw_sha256_hex(it, strlen(it), it_hash);
-		sub = gw_jwt_claim_str(it, "sub");	/* we signed it a moment ago */
-	}
-	rc = gw_audit_req(req, GW_AUDIT_TOKENS_ISSUED, (struct gw_audit_field[]){
-	    GW_AUDIT_STR("client", client_id),
-	    GW_AUDIT_STR("sub", sub),
-	    GW_AUDIT_STR("scope", scope),
-	    GW_AUDIT_STR("access_token_sha256", at_hash[0] != '\0' ? at_hash : NULL),
-	    GW_AUDIT_STR("id_token_sha256", it_hash[0] != '\0' ? it_hash : NULL),
+	return gw_audit_req(req, GW_AUDIT_TOKENS_ISSUED, (struct gw_audit_field[]){
+	    GW_AUDIT_STR("client", is->client_id),
+	    GW_AUDIT_STR("sub", is->sub),
+	    GW_AUDIT_STR("scope", is->scope),
+	    GW_AUDIT_STR("token_type", is->token_type),
+	    GW_AUDIT_STR("access_token_sha256", is->access_token_sha256),
+	    GW_AUDIT_STR("id_token_sha256", is->id_token_sha256),
 	    GW_AUDIT_STR("req", req->req_id),
-	}, 6);
-	free(sub);
-	json_decref(j);
-	return rc;
+	}, 7);
 }

@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "core/err.h"
 #include "http.h"
+#include "oidc/oidc.h"
 
 /*
  * Writes ev with fields when the audit log is on (EIDGW_OK when it is off)
@@ -25,8 +26,8 @@ enum eidgw_err gw_audit_req(const struct gw_req *req, enum gw_audit_event ev,
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
 /* A string claim of a compact JWS payload, NOT verified (caller frees); NULL if absent. */
 char *gw_jwt_claim_str(const char *jwt, const char *claim);
-/* Records a token response of oidc/ (client, sub, scope, token hashes). */
-enum eidgw_err gw_audit_tokens(const struct gw_req *req, const char *client_id,
-    const char *json, size_t len) EIDGW_MUST_USE;
+/* Records what the token endpoint issued (client, sub, scope, token type, token hashes). */
+enum eidgw_err gw_audit_tokens(const struct gw_req *req, const struct oidc_issued *is)
+    EIDGW_MUST_USE;
 
 #endif

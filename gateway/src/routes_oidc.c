@@ -210,8 +210,7 @@ static enum eidgw_err
 audit_client_step(const struct gw_req *req, enum eidgw_err rc, const struct oidc_response *o,
     const char *endpoint)
 {
-	bool issued = rc == EIDGW_OK && o->status == 200 && o->body != NULL &&
-	    strcmp(endpoint, "token") == 0;
+	bool issued = rc == EIDGW_OK && o->status == 200 && o->issued != NULL;
 	bool auth_failed = rc == EIDGW_E_OIDC_CLIENT_AUTH || rc == EIDGW_E_OIDC_ASSERTION ||
 	    rc == EIDGW_E_OIDC_JTI_REPLAY;
 	enum eidgw_err arc;
@@ -219,10 +218,10 @@ audit_client_step(const struct gw_req *req, enum eidgw_err rc, const struct oidc
 
 	if (!issued && !auth_failed && rc != EIDGW_E_OIDC_CODE_REUSE)
 		return EIDGW_OK;
-	client = token_client_id(req);
 	if (issued)
-		arc = gw_audit_tokens(req, client, o->body, o->body_len);
-	else if (rc == EIDGW_E_OIDC_CODE_REUSE)
+		return gw_audit_tokens(req, o->issued);
+	client = token_client_id(req);
+	if (rc == EIDGW_E_OIDC_CODE_REUSE)
 		arc = gw_audit_req(req, GW_AUDIT_CODE_REUSE, (struct gw_audit_field[]){
 		    GW_AUDIT_STR("client", client), GW_AUDIT_STR("req", req->req_id) }, 2);
 	else

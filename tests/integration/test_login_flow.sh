@@ -243,7 +243,17 @@ printf %s "$tok" | jq -e '.id_token' >/dev/null || fail "token without client_id
 grep -h '"event":"tokens_issued"' "$tmp"/var/audit/audit-*.log > "$tmp/ti.jsonl" || fail "no tokens_issued records"
 tail -n 1 "$tmp/ti.jsonl" | jq -e '.f.client == "demo-par-jwt"' >/dev/null ||
   fail "tokens_issued without the client: $(tail -n 1 "$tmp/ti.jsonl")"
-pass "private_key_jwt without client_id: tokens_issued names the client"
+# the record carries what was handed out: the hashes of these very tokens, the ID token's sub
+at_sha=$(printf %s "$tok" | jq -j .access_token | sha256sum | cut -d' ' -f1)
+it_sha=$(printf %s "$tok" | jq -j .id_token | sha256sum | cut -d' ' -f1)
+sub=$(printf %s "$tok" | /usr/bin/python3 -c 'import base64, json, sys
+p = json.load(sys.stdin)["id_token"].split(".")[1]
+print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))["sub"])')
+tail -n 1 "$tmp/ti.jsonl" | jq -e --arg a "$at_sha" --arg i "$it_sha" --arg s "$sub" \
+  '.f.access_token_sha256 == $a and .f.id_token_sha256 == $i and .f.sub == $s and
+   .f.token_type == "Bearer" and .f.scope == "openid"' >/dev/null ||
+  fail "tokens_issued does not match the tokens: $(tail -n 1 "$tmp/ti.jsonl")"
+pass "private_key_jwt without client_id: tokens_issued names the client and the issued tokens"
 
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
 
