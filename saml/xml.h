@@ -16,6 +16,8 @@
 #include "core/err.h"
 
 #define SAML_XML_MAX_DEPTH 64
+/* Attributes plus namespace declarations of one start tag (see saml_xml_attrs_bounded). */
+#define SAML_XML_MAX_ATTRS 256
 
 /* Namespace URIs used across saml/. */
 #define SAML_NS_PROTOCOL  "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -31,10 +33,19 @@
 /*
  * Parses len bytes (at most max_bytes) into a new document the caller frees
  * with xmlFreeDoc().  Rejects: DOCTYPE, size over max_bytes, nesting deeper
- * than SAML_XML_MAX_DEPTH, malformed XML, a non-UTF-8 declared encoding.
+ * than SAML_XML_MAX_DEPTH, a start tag with more than SAML_XML_MAX_ATTRS
+ * attributes (XML_TOO_LARGE), malformed XML, a non-UTF-8 encoding.
  */
 enum eidgw_err saml_xml_parse(const char *data, size_t len, size_t max_bytes,
     xmlDocPtr *out, struct eidgw_diag *d) EIDGW_MUST_USE;
+
+/*
+ * Whether no start tag in the len raw bytes can hold more than
+ * SAML_XML_MAX_ATTRS attributes and namespace declarations (a conservative
+ * bound, checked before libxml2 sees the bytes: its duplicate-attribute
+ * check is quadratic in that number).  Also for in-context parses.
+ */
+bool saml_xml_attrs_bounded(const char *data, size_t len);
 
 /* Process-wide libxml2/xmlsec initialisation; call once from the main thread. */
 enum eidgw_err saml_library_init(void) EIDGW_MUST_USE;

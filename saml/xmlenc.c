@@ -950,6 +950,9 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 		goto out;
 	if (plain.len > INT32_MAX)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_LARGE, "plaintext too large");
+	if (!saml_xml_attrs_bounded(plain.data, plain.len))
+		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_LARGE, "more than %d attributes in one tag "
+		    "of the plaintext", SAML_XML_MAX_ATTRS);
 	/*
 	 * A well-balanced chunk parsed in the context of enc's parent: prefixes
 	 * declared on the Response resolve as they would have in place.  There

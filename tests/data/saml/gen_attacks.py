@@ -657,6 +657,12 @@ def main():
         gh.attr(st, "urn:x-unknown:attr:%d" % i, "v" * 40)
     sign(r, idp, idp_cert)
     emit("many-unknown-attributes.xml", r, OK)
+    # one start tag with more attributes than any SAML element has (quadratic in libxml2)
+    r = base()
+    for i in range(300):
+        nameid(r).set("a%d" % i, "")
+    sign(r, idp, idp_cert)
+    emit("attribute-flood-one-tag.xml", r, "EIDGW_E_SAML_XML_TOO_LARGE")
     r = base(nameid="A" * 1025)
     sign(r, idp, idp_cert)
     emit("nameid-too-long.xml", r, "EIDGW_E_SAML_NAMEID")
@@ -870,6 +876,10 @@ def main():
              lambda p: encrypted_assertion(p.decode("utf-8").encode("utf-16"), enc_cert))
     enc_case("enc-plain-xml-declaration.xml", "EIDGW_E_SAML_XML_MALFORMED",
              lambda p: encrypted_assertion(b'<?xml version="1.0" encoding="UTF-8"?>' + p, enc_cert))
+    flood = b"".join(b' a%d=""' % i for i in range(300))
+    enc_case("enc-plain-attribute-flood.xml", "EIDGW_E_SAML_XML_TOO_LARGE",
+             lambda p: encrypted_assertion(p.replace(b"<saml2:NameID ", b"<saml2:NameID" + flood + b" ", 1),
+                                           enc_cert))
     enc_case("enc-plain-invalid-utf8.xml", "EIDGW_E_SAML_XML_MALFORMED",
              lambda p: encrypted_assertion(p.replace(b"Eleni", b"El\xff\xfeni"), enc_cert))
     enc_case("enc-plain-unbound-prefix.xml", "EIDGW_E_SAML_XML_MALFORMED",

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 
@@ -203,6 +204,64 @@ test_find_id(void **state)
 	xmlFreeDoc(doc);
 }
 
+/*
+ * A start tag with tens of thousands of attributes: libxml2 2.9 checks them
+ * for repeats in quadratic time (seconds for 256 KiB), so the parser must
+ * refuse it on the bytes, at once.  The limit itself is exact: 256
+ * attributes pass, 257 do not; '=' in text counts too, '<' resets.
+ */
+static void
+test_attribute_flood(void **state)
+{
+	struct eidgw_buf b;
+	xmlDocPtr doc = NULL;
+	clock_t t0;
+	double secs;
+	size_t i;
+	char tmp[32];
+
+	(void)state;
+	eidgw_buf_init(&b, 1024 * 1024);
+	assert_int_equal(eidgw_buf_puts(&b, "<r xmlns:p=\"urn:x\""), EIDGW_OK);
+	for (i = 0; b.len < 256 * 1024 - 32; i++) {
+		(void)snprintf(tmp, sizeof(tmp), " p:a%zu=\"\"", i);
+		assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "/>"), EIDGW_OK);
+	t0 = clock();
+	assert_int_equal(saml_xml_parse(b.data, b.len, 256 * 1024, &doc, NULL),
+	    EIDGW_E_SAML_XML_TOO_LARGE);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	assert_null(doc);
+	print_message("%zu attributes refused in %.3f s\n", i, secs);
+	assert_true(secs < 1.0);
+	/* exactly at the limit (namespace declaration included) and one over */
+	eidgw_buf_reset(&b);
+	assert_int_equal(eidgw_buf_puts(&b, "<r xmlns=\"urn:x\""), EIDGW_OK);
+	for (i = 1; i < SAML_XML_MAX_ATTRS; i++) {
+		(void)snprintf(tmp, sizeof(tmp), " a%zu=\"\"", i);
+		assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "><c a=\"1\" b=\"2\"/></r>"), EIDGW_OK);
+	assert_int_equal(saml_xml_parse(b.data, b.len, 1024 * 1024, &doc, NULL), EIDGW_OK);
+	xmlFreeDoc(doc);
+	doc = NULL;
+	eidgw_buf_reset(&b);
+	assert_int_equal(eidgw_buf_puts(&b, "<r xmlns=\"urn:x\""), EIDGW_OK);
+	for (i = 0; i < SAML_XML_MAX_ATTRS; i++) {
+		(void)snprintf(tmp, sizeof(tmp), " a%zu=\"\"", i);
+		assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "/>"), EIDGW_OK);
+	assert_int_equal(saml_xml_parse(b.data, b.len, 1024 * 1024, &doc, NULL),
+	    EIDGW_E_SAML_XML_TOO_LARGE);
+	assert_null(doc);
+	/* '>' inside a value does not end the count */
+	assert_false(saml_xml_attrs_bounded(b.data, b.len));
+	assert_true(saml_xml_attrs_bounded("<a x=\">\"/><b y=\"=\"/>", 19));
+	eidgw_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -214,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_malformed_and_encoding),
 		cmocka_unit_test(test_text_comment_injection),
 		cmocka_unit_test(test_find_id),
+		cmocka_unit_test(test_attribute_flood),
 	};
 
 	if (saml_library_init() != EIDGW_OK)
