@@ -18,6 +18,8 @@
 #define SAML_XML_MAX_DEPTH 64
 /* Attributes plus namespace declarations of one start tag (see saml_xml_attrs_bounded). */
 #define SAML_XML_MAX_ATTRS 256
+/* Namespace declarations in scope at any element (see saml_xml_ns_bounded). */
+#define SAML_XML_MAX_NS_IN_SCOPE 256
 
 /* Namespace URIs used across saml/. */
 #define SAML_NS_PROTOCOL  "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -34,7 +36,8 @@
  * Parses len bytes (at most max_bytes) into a new document the caller frees
  * with xmlFreeDoc().  Rejects: DOCTYPE, size over max_bytes, nesting deeper
  * than SAML_XML_MAX_DEPTH, a start tag with more than SAML_XML_MAX_ATTRS
- * attributes (XML_TOO_LARGE), malformed XML, a non-UTF-8 encoding.
+ * attributes or more than SAML_XML_MAX_NS_IN_SCOPE namespace declarations in
+ * scope (XML_TOO_LARGE), malformed XML, a non-UTF-8 encoding.
  */
 enum eidgw_err saml_xml_parse(const char *data, size_t len, size_t max_bytes,
     xmlDocPtr *out, struct eidgw_diag *d) EIDGW_MUST_USE;
@@ -46,6 +49,14 @@ enum eidgw_err saml_xml_parse(const char *data, size_t len, size_t max_bytes,
  * check is quadratic in that number).  Also for in-context parses.
  */
 bool saml_xml_attrs_bounded(const char *data, size_t len);
+
+/*
+ * Whether at n, its siblings after it and everything below them at most
+ * SAML_XML_MAX_NS_IN_SCOPE namespace declarations are in scope, counting
+ * `inherited` declared on the ancestors (exclusive c14n searches the
+ * declarations in scope for every element it renders).
+ */
+bool saml_xml_ns_bounded(const xmlNode *n, size_t inherited);
 
 /* Process-wide libxml2/xmlsec initialisation; call once from the main thread. */
 enum eidgw_err saml_library_init(void) EIDGW_MUST_USE;

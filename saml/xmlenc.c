@@ -984,6 +984,19 @@ saml_decrypt_assertion(xmlDocPtr doc, xmlNodePtr enc, const struct eidgw_key *co
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_NOT_ALLOWED, "plaintext is not one saml:Assertion");
 	if (depth_of(enc->parent) + max_depth(found) > SAML_XML_MAX_DEPTH)
 		EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_DEEP, "decrypted assertion nests too deeply");
+	{
+		const xmlNode *a;
+		const xmlNs *ns;
+		size_t inherited = 0;
+
+		for (a = ctxnode; a != NULL && a->type == XML_ELEMENT_NODE; a = a->parent)
+			for (ns = a->nsDef; ns != NULL; ns = ns->next)
+				inherited++;
+		/* found's siblings in the parsed list are no elements (checked above) */
+		if (!saml_xml_ns_bounded(found, inherited))
+			EIDGW_FAIL(d, EIDGW_E_SAML_XML_TOO_LARGE, "decrypted assertion has more "
+			    "than %d namespace declarations in scope", SAML_XML_MAX_NS_IN_SCOPE);
+	}
 	/* Detach the assertion from the parsed list, free the rest. */
 	if (found == lst)
 		lst = found->next;

@@ -663,6 +663,16 @@ def main():
         nameid(r).set("a%d" % i, "")
     sign(r, idp, idp_cert)
     emit("attribute-flood-one-tag.xml", r, "EIDGW_E_SAML_XML_TOO_LARGE")
+    # namespace declarations piling up over nesting levels (linear lookups in libxml2)
+    r = base()
+    ext = etree.Element(q(SAMLP, "Extensions"))
+    r.find(q(SAML, "Issuer")).addnext(ext)
+    parent = ext
+    for lvl in range(3):
+        parent = etree.SubElement(parent, "{urn:x}e",
+                                  nsmap={"p%d" % (lvl * 100 + i): "urn:x:%d" % i for i in range(100)})
+    sign(r, idp, idp_cert)
+    emit("namespace-flood-nested.xml", r, "EIDGW_E_SAML_XML_TOO_LARGE")
     r = base(nameid="A" * 1025)
     sign(r, idp, idp_cert)
     emit("nameid-too-long.xml", r, "EIDGW_E_SAML_NAMEID")
@@ -880,6 +890,13 @@ def main():
     enc_case("enc-plain-attribute-flood.xml", "EIDGW_E_SAML_XML_TOO_LARGE",
              lambda p: encrypted_assertion(p.replace(b"<saml2:NameID ", b"<saml2:NameID" + flood + b" ", 1),
                                            enc_cert))
+    def ns_flood(p):
+        inner = b"".join(b"<x:e%s>" % b"".join(b' xmlns:p%d="u"' % (lvl * 100 + i) for i in range(100))
+                         for lvl in range(3))
+        inner = inner.replace(b"<x:e", b'<x:e xmlns:x="urn:x"', 1) + b"</x:e>" * 3
+        return encrypted_assertion(p.replace(b"</saml2:Subject>", inner + b"</saml2:Subject>"),
+                                   enc_cert)
+    enc_case("enc-plain-namespace-flood.xml", "EIDGW_E_SAML_XML_TOO_LARGE", ns_flood)
     enc_case("enc-plain-invalid-utf8.xml", "EIDGW_E_SAML_XML_MALFORMED",
              lambda p: encrypted_assertion(p.replace(b"Eleni", b"El\xff\xfeni"), enc_cert))
     enc_case("enc-plain-unbound-prefix.xml", "EIDGW_E_SAML_XML_MALFORMED",

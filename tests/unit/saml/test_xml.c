@@ -262,6 +262,76 @@ test_attribute_flood(void **state)
 	eidgw_buf_free(&b);
 }
 
+/* Namespace declarations in scope: nested ones add up, siblings do not. */
+static void
+test_namespace_flood(void **state)
+{
+	struct eidgw_buf b;
+	xmlDocPtr doc = NULL;
+	clock_t t0;
+	double secs;
+	size_t i, lvl;
+	char tmp[48];
+
+	(void)state;
+	eidgw_buf_init(&b, 1024 * 1024);
+	/* 60 levels of 200 declarations, then thousands of elements using the first */
+	assert_int_equal(eidgw_buf_puts(&b, "<r>"), EIDGW_OK);
+	for (lvl = 0; lvl < 60; lvl++) {
+		assert_int_equal(eidgw_buf_puts(&b, "<e"), EIDGW_OK);
+		for (i = 0; i < 200; i++) {
+			(void)snprintf(tmp, sizeof(tmp), " xmlns:p%zu=\"u\"", lvl * 200 + i);
+			assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+		}
+		assert_int_equal(eidgw_buf_puts(&b, ">"), EIDGW_OK);
+	}
+	for (i = 0; i < 3000; i++)
+		assert_int_equal(eidgw_buf_puts(&b, "<p0:x/>"), EIDGW_OK);
+	for (lvl = 0; lvl < 60; lvl++)
+		assert_int_equal(eidgw_buf_puts(&b, "</e>"), EIDGW_OK);
+	assert_int_equal(eidgw_buf_puts(&b, "</r>"), EIDGW_OK);
+	t0 = clock();
+	assert_int_equal(saml_xml_parse(b.data, b.len, 1024 * 1024, &doc, NULL),
+	    EIDGW_E_SAML_XML_TOO_LARGE);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	print_message("%zu bytes, 12000 declarations in scope: refused in %.3f s\n", b.len, secs);
+	assert_null(doc);
+	assert_true(secs < 0.1);
+	/* two siblings with 200 each: fine; 200 inside 100: not */
+	eidgw_buf_reset(&b);
+	assert_int_equal(eidgw_buf_puts(&b, "<r>"), EIDGW_OK);
+	for (lvl = 0; lvl < 2; lvl++) {
+		assert_int_equal(eidgw_buf_puts(&b, "<e"), EIDGW_OK);
+		for (i = 0; i < 200; i++) {
+			(void)snprintf(tmp, sizeof(tmp), " xmlns:p%zu=\"u\"", i);
+			assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+		}
+		assert_int_equal(eidgw_buf_puts(&b, "/>"), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "</r>"), EIDGW_OK);
+	assert_int_equal(saml_xml_parse(b.data, b.len, 1024 * 1024, &doc, NULL), EIDGW_OK);
+	assert_true(saml_xml_ns_bounded(xmlDocGetRootElement(doc), 56));
+	assert_false(saml_xml_ns_bounded(xmlDocGetRootElement(doc), 57));
+	xmlFreeDoc(doc);
+	doc = NULL;
+	eidgw_buf_reset(&b);
+	assert_int_equal(eidgw_buf_puts(&b, "<r"), EIDGW_OK);
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(tmp, sizeof(tmp), " xmlns:q%zu=\"u\"", i);
+		assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "><e"), EIDGW_OK);
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(tmp, sizeof(tmp), " xmlns:p%zu=\"u\"", i);
+		assert_int_equal(eidgw_buf_puts(&b, tmp), EIDGW_OK);
+	}
+	assert_int_equal(eidgw_buf_puts(&b, "/></r>"), EIDGW_OK);
+	assert_int_equal(saml_xml_parse(b.data, b.len, 1024 * 1024, &doc, NULL),
+	    EIDGW_E_SAML_XML_TOO_LARGE);
+	assert_null(doc);
+	eidgw_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -274,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_text_comment_injection),
 		cmocka_unit_test(test_find_id),
 		cmocka_unit_test(test_attribute_flood),
+		cmocka_unit_test(test_namespace_flood),
 	};
 
 	if (saml_library_init() != EIDGW_OK)
