@@ -269,12 +269,22 @@ struct rule_ctx {
 	const struct oidc_params *ps;
 	struct oidc_authz_request *r;
 	const char *error;	/* OAuth error code for the response */
+	const char *desc;	/* its error_description: a static text, no request data */
 	struct eidgw_diag *d;
 };
 
-#define RULE_FAIL(x, err, oerr, ...) \
-	do { (x)->error = (oerr); return eidgw_diag_set((x)->d, (err), __FILE__, __LINE__, \
-	    __VA_ARGS__); } while (0)
+/* Refuses with an OAuth error; msg (a literal) is both the diag reason and
+ * the error_description (RFC 6749 §4.1.2.1: human-readable ASCII). */
+#define RULE_FAIL(x, err, oerr, msg) \
+	do { (x)->error = (oerr); (x)->desc = (msg); \
+	    return eidgw_diag_set((x)->d, (err), __FILE__, __LINE__, "%s", (msg)); } while (0)
+
+/* The error_description to send: none for server_error (nothing to tell). */
+static const char *
+rule_desc(const struct rule_ctx *x)
+{
+	return x->error != NULL && strcmp(x->error, "server_error") == 0 ? NULL : x->desc;
+}
 
 static enum eidgw_err
 rule_response_type(struct rule_ctx *x)
@@ -313,9 +323,20 @@ rule_scope(struct rule_ctx *x)
 			w++;
 			continue;
 		}
-		/* RFC 6749 §3.3: "If the ... scope ... exceeds the scope granted by
-		 * the resource owner" -> invalid_scope; we grant only allowed scopes. */
-		if (n > 64 || ++count > 16 || !client_allows_scope(x->c, w, n)) {
+		if (n > 64 || ++count > 16) {
+			eidgw_buf_free(&b);
+			RULE_FAIL(x, EIDGW_E_OIDC_SCOPE, "invalid_scope", "scope too long");
+		}
+		/* OIDC Core §3.1.2.1: "Scope values used that are not understood
+		 * by an implementation SHOULD be ignored" (offline_access, ...):
+		 * not granted, and the token response names what was granted. */
+		if (!oidc_scope_known(w, n)) {
+			w += n;
+			continue;
+		}
+		/* RFC 6749 §3.3: a known scope the client may not have is
+		 * invalid_scope; an allowed one is never silently dropped. */
+		if (!client_allows_scope(x->c, w, n)) {
 			eidgw_buf_free(&b);
 			RULE_FAIL(x, EIDGW_E_OIDC_SCOPE, "invalid_scope",
 			    "scope not allowed for the client");
@@ -392,13 +413,46 @@ acr_add(struct eidgw_buf *b, const char *u, size_t n, int *minrank)
 	return eidgw_buf_puts(b, tmp) == EIDGW_OK;
 }
 
-/* Reads claims.id_token.acr (OIDC Core §5.5.1.1); false when malformed. */
+/* Is u (length n) one of the eIDAS LoA URIs we can assert? */
 static bool
-claims_acr(const char *cp, struct rule_ctx *x, struct eidgw_buf *b, int *minrank)
+is_loa(const char *u, size_t n)
+{
+	char tmp[64];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, u, n);
+	tmp[n] = '\0';
+	return oidc_loa_rank(tmp) != 0;
+}
+
+/*
+ * One requested acr value.  OIDC Core §3.1.2.1 / §5.5.1.1: acr is a
+ * voluntary claim unless requested as essential, so a value we do not know
+ * (not one of the eIDAS LoA URIs) is skipped, not refused; *unknown counts
+ * them.  False only when the set cannot be extended (out of memory).
+ */
+static bool
+acr_take(struct eidgw_buf *b, const char *u, size_t n, int *minrank, size_t *unknown)
+{
+	if (!is_loa(u, n)) {
+		(*unknown)++;
+		return true;
+	}
+	return acr_add(b, u, n, minrank);
+}
+
+/*
+ * Reads claims.id_token.acr (OIDC Core §5.5.1.1); false when malformed.
+ * *unmet: acr was requested as essential and none of its values is an
+ * eIDAS LoA, so no login here can satisfy it.
+ */
+static bool
+claims_acr(const char *cp, struct rule_ctx *x, struct eidgw_buf *b, int *minrank, bool *unmet)
 {
 	json_t *cl, *it, *acr, *v, *e;
 	bool ok = false;
-	size_t i;
+	size_t i, known = 0, unknown = 0;
 
 	if ((cl = oidc_json_parse_object(cp, strlen(cp), OIDC_MAX_CLAIMS_PARAM)) == NULL)
 		return false;
@@ -414,17 +468,22 @@ claims_acr(const char *cp, struct rule_ctx *x, struct eidgw_buf *b, int *minrank
 			goto out;
 		x->r->acr_essential = json_is_true(e);
 		if ((v = json_object_get(acr, "value")) != NULL &&
-		    (!json_is_string(v) || !acr_add(b, json_string_value(v),
-		    json_string_length(v), minrank)))
+		    (!json_is_string(v) || !acr_take(b, json_string_value(v),
+		    json_string_length(v), minrank, &unknown)))
 			goto out;
+		if (v != NULL)
+			known++;
 		if ((v = json_object_get(acr, "values")) != NULL) {
 			if (!json_is_array(v) || json_array_size(v) > 8)
 				goto out;
 			json_array_foreach(v, i, e)
-				if (!json_is_string(e) || !acr_add(b, json_string_value(e),
-				    json_string_length(e), minrank))
+				if (!json_is_string(e) || !acr_take(b, json_string_value(e),
+				    json_string_length(e), minrank, &unknown))
 					goto out;
+			known += json_array_size(v);
 		}
+		known -= unknown;
+		*unmet = x->r->acr_essential && unknown != 0 && known == 0;
 	}
 	ok = true;
 out:
@@ -440,28 +499,45 @@ rule_acr(struct rule_ctx *x)
 	struct eidgw_buf b;
 	enum eidgw_err rc = EIDGW_OK;
 	int minrank = 0, cminrank = 0, floor;
-	size_t n;
+	size_t n, words = 0, unknown = 0;
+	bool unmet = false;
 
 	eidgw_buf_init(&b, 512);
-	/* acr_values (OIDC Core §3.1.2.1): eIDAS LoA URIs only (DESIGN.md LoA). */
+	/* acr_values (OIDC Core §3.1.2.1), a voluntary request: the eIDAS LoA
+	 * URIs in it count (DESIGN.md LoA), any other value is skipped; with
+	 * none left the client's default applies.  The ID token's acr always
+	 * says what was asserted. */
 	for (; av != NULL && *av != '\0'; av += n) {
 		if ((n = strcspn(av, " ")) == 0) {
 			av++;
 			continue;
 		}
-		if (!acr_add(&b, av, n, &minrank)) {
+		if (n > 256 || ++words > 16) {
 			x->error = "invalid_request";
-			rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR, __FILE__, __LINE__,
-			    "acr_values holds a value that is not an eIDAS LoA URI");
+			x->desc = "acr_values too long";
+			rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR, __FILE__, __LINE__, "%s", x->desc);
+			goto out;
+		}
+		if (!acr_take(&b, av, n, &minrank, &unknown)) {
+			x->error = "server_error";
+			rc = eidgw_diag_set(x->d, EIDGW_E_NOMEM, __FILE__, __LINE__, "out of memory");
 			goto out;
 		}
 	}
 	/* claims parameter (OIDC Core §5.5): only id_token.acr is acted on;
 	 * other requested claims are released per scope. */
-	if (cp != NULL && !claims_acr(cp, x, &b, &cminrank)) {
+	if (cp != NULL && !claims_acr(cp, x, &b, &cminrank, &unmet)) {
 		x->error = "invalid_request";
-		rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR, __FILE__, __LINE__,
-		    "claims parameter malformed");
+		x->desc = "claims parameter malformed";
+		rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR, __FILE__, __LINE__, "%s", x->desc);
+		goto out;
+	}
+	/* OIDC Core §5.5.1.1: an essential acr that cannot be satisfied is a
+	 * failed authentication; no eIDAS login can assert a value we do not know. */
+	if (unmet) {
+		x->error = "unmet_authentication_requirements";
+		x->desc = "essential acr names no eIDAS LoA";
+		rc = eidgw_diag_set(x->d, EIDGW_E_OIDC_ACR_UNMET, __FILE__, __LINE__, "%s", x->desc);
 		goto out;
 	}
 	/* An essential acr request is not weakened by voluntary acr_values:
@@ -638,6 +714,55 @@ out:
 
 /* ---- /authorize ----------------------------------------------------------- */
 
+/*
+ * invalid_request_uri (OIDC Core §6.2, RFC 9126 §4) for a request_uri we
+ * cannot use.  It is an authorization error response: when the request also
+ * names a redirect_uri registered for the client (an RP that sent a full
+ * OIDC request with a request_uri by reference), it goes back there with
+ * state and iss like any other error; otherwise there is no trusted place to
+ * send it and the outcome is the error page.
+ */
+static void
+par_refuse_uri(const struct oidc_provider *p, const struct oidc_pclient *c,
+    const struct oidc_params *ps, struct oidc_authz_result *out)
+{
+	const char *redir = oidc_params_get(ps, "redirect_uri");
+	const char *st = oidc_params_get(ps, "state");
+
+	if (redir == NULL || !redirect_registered(c, redir)) {
+		result_page(out, "invalid_request_uri");
+		return;
+	}
+	result_error_redirect(p, out, redir, st != NULL && is_vschar_str(st, OIDC_MAX_STATE) ?
+	    st : NULL, "invalid_request_uri", "request_uri unknown, expired or not issued here");
+}
+
+/*
+ * The front-channel parameters allowed beside a pushed request_uri: client_id
+ * and request_uri (RFC 9126 §4), and the response_type and scope that OIDC
+ * Core §3.1.2.1 / §6.2 has RPs repeat in the query ("MUST be included using
+ * the OAuth 2.0 request syntax"); these must agree with the flow (code,
+ * openid), the pushed values stay authoritative.
+ */
+static bool
+par_front_params_ok(const struct oidc_params *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		const char *n = ps->v[i].name, *v = ps->v[i].value;
+
+		if (strcmp(n, "client_id") == 0 || strcmp(n, "request_uri") == 0)
+			continue;
+		if (strcmp(n, "response_type") == 0 && strcmp(v, "code") == 0)
+			continue;
+		if (strcmp(n, "scope") == 0 && list_has(v, "openid", 6))
+			continue;
+		return false;
+	}
+	return true;
+}
+
 static enum eidgw_err
 authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
     const struct oidc_params *ps, struct oidc_authz_result *out, struct eidgw_diag *d)
@@ -650,7 +775,7 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 
 	eidgw_buf_init(&val, 65536);
 	if (!eidgw_starts_with(ru, OIDC_REQUEST_URI_PREFIX) || strlen(ru) > 128) {
-		result_page(out, "invalid_request_uri");
+		par_refuse_uri(p, c, ps, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_UNSUPPORTED, "request_uri not issued by our PAR endpoint");
 	}
 	oidc_sha256_hex(ru, h);
@@ -658,7 +783,7 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 	/* RFC 9126 §4: the request_uri is one-time use (take is atomic). */
 	rc = p->store->ops->take(p->store, key, &val);
 	if (rc == EIDGW_E_STORE_MISSING) {
-		result_page(out, "invalid_request_uri");
+		par_refuse_uri(p, c, ps, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri unknown, expired or used");
 	}
 	if (rc != EIDGW_OK) {
@@ -671,18 +796,19 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 	}
 	/* RFC 9126 §4: the request_uri is bound to the client that pushed it. */
 	if (strcmp(r->client_id, c->client_id) != 0) {
-		result_page(out, "invalid_request_uri");
+		par_refuse_uri(p, c, ps, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri of another client");
 	}
-	/* The pushed request is authoritative: with PAR the authorize call
-	 * carries client_id and request_uri only (FAPI 2.0 §5.3.2.2). */
-	if (ps->n != 2) {
+	/* The pushed request is authoritative: beside the request_uri only
+	 * client_id, response_type=code and a scope with openid may come. */
+	if (!par_front_params_ok(ps)) {
 		result_error_redirect(p, out, r->redirect_uri, r->state, "invalid_request",
-		    "only client_id and request_uri allowed with PAR");
-		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "parameters beside request_uri");
+		    "only client_id, request_uri, response_type and scope allowed with PAR");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_PARAM, "other parameters beside request_uri");
 	}
 	if (r->prompt != NULL && strcmp(r->prompt, "none") == 0) {
-		result_error_redirect(p, out, r->redirect_uri, r->state, "login_required", NULL);
+		result_error_redirect(p, out, r->redirect_uri, r->state, "login_required",
+		    "prompt=none: every eIDAS login is interactive");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_PROMPT_NONE, "prompt=none");
 	}
 	r->via_par = true;
@@ -744,7 +870,7 @@ oidc_authorize(const struct oidc_provider *p, const struct oidc_request *rq,
 	}
 	/* From here errors are redirected with error, state and iss. */
 	if ((rc = take_state(&x)) != EIDGW_OK) {
-		result_error_redirect(p, out, ru, NULL, x.error, NULL);
+		result_error_redirect(p, out, ru, NULL, x.error, rule_desc(&x));
 		goto out;
 	}
 	/* RFC 9126 §5: "the authorization server MUST reject authorization
@@ -755,12 +881,13 @@ oidc_authorize(const struct oidc_provider *p, const struct oidc_request *rq,
 		EIDGW_FAIL(d, EIDGW_E_OIDC_PAR_REQUIRED, "client requires PAR");
 	}
 	if ((rc = authz_rules(&x)) != EIDGW_OK) {
-		result_error_redirect(p, out, ru, x.r->state, x.error, NULL);
+		result_error_redirect(p, out, ru, x.r->state, x.error, rule_desc(&x));
 		goto out;
 	}
 	/* digest §6.2: every eIDAS login is interactive (ForceAuthn). */
 	if (x.r->prompt != NULL && strcmp(x.r->prompt, "none") == 0) {
-		result_error_redirect(p, out, ru, x.r->state, "login_required", NULL);
+		result_error_redirect(p, out, ru, x.r->state, "login_required",
+		    "prompt=none: every eIDAS login is interactive");
 		EIDGW_FAIL(d, EIDGW_E_OIDC_PROMPT_NONE, "prompt=none");
 	}
 	result_page(out, NULL);
@@ -829,7 +956,7 @@ oidc_par(const struct oidc_provider *p, const struct oidc_request *rq,
 	if ((rc = take_state(&x)) != EIDGW_OK || (rc = authz_rules(&x)) != EIDGW_OK) {
 		(void)oidc_response_error(out, x.error != NULL &&
 		    strcmp(x.error, "server_error") == 0 ? 500 : 400,
-		    x.error != NULL ? x.error : "invalid_request", NULL);
+		    x.error != NULL ? x.error : "invalid_request", rule_desc(&x));
 		goto out;
 	}
 	/* RFC 9449 §10.1: a DPoP proof at PAR binds the code to its key, like

@@ -58,6 +58,8 @@ struct oidc_provider {
 const struct oidc_pclient *oidc_client_find(const struct oidc_provider *p, const char *id);
 const struct oidc_pkey *oidc_signing_key_for(const struct oidc_provider *p, enum oidc_alg alg);
 const char *oidc_loa_uri(int rank);
+/* Is the scope word s (length n) one of the scopes this provider knows? */
+bool oidc_scope_known(const char *s, size_t n);
 
 /* Fills r with an RFC 6749 §5.2 JSON error (status, error, optional description). */
 enum eidgw_err oidc_response_error(struct oidc_response *r, int status, const char *error,

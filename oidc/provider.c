@@ -333,15 +333,21 @@ is_abs_uri(const char *u)
 	    strchr(u, '#') == NULL && strlen(u) <= 2048;
 }
 
-static bool
-scope_known(const char *s)
+bool
+oidc_scope_known(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < EIDGW_ARRAY_LEN(known_scopes); i++)
-		if (strcmp(s, known_scopes[i]) == 0)
+		if (strlen(known_scopes[i]) == n && memcmp(s, known_scopes[i], n) == 0)
 			return true;
 	return false;
+}
+
+static bool
+scope_known(const char *s)
+{
+	return oidc_scope_known(s, strlen(s));
 }
 
 /* Client keys: public only, RSA >= 2048 bits (n >= 342 base64url chars) or P-256. */
@@ -724,14 +730,22 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 		"/claims/eidas_person_identifier", "/claims/eidas_country",
 		"/claims/birth_name", "/claims/country_of_residence", "/claims/eidas_node_country",
 	};
-	json_t *j = NULL, *cl = NULL;
+	json_t *j = NULL, *cl = NULL, *idalgs = NULL;
 	enum eidgw_err rc = EIDGW_E_NOMEM;
 	char *s;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if ((j = json_object()) == NULL || (cl = json_strv(claims, EIDGW_ARRAY_LEN(claims))) == NULL)
+	if ((j = json_object()) == NULL || (cl = json_strv(claims, EIDGW_ARRAY_LEN(claims))) == NULL ||
+	    (idalgs = json_array()) == NULL)
 		goto out;
+	/* OIDC Discovery §3: the ID-token algorithms the OP can actually use,
+	 * i.e. those with an active signing key (a client may only be
+	 * configured for one of these), in the order of algs[]. */
+	for (i = 0; i < EIDGW_ARRAY_LEN(algs); i++)
+		if (oidc_signing_key_for(p, oidc_alg_from_name(algs[i])) != NULL &&
+		    json_array_append_new(idalgs, json_string(algs[i])) != 0)
+			goto out;
 	for (i = 0; i < EIDGW_ARRAY_LEN(claim_suffix); i++) {
 		if ((s = str_cat(p->issuer, claim_suffix[i])) == NULL)
 			goto out;
@@ -760,8 +774,7 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 	    json_strv(auth, EIDGW_ARRAY_LEN(auth))) != 0 ||
 	    json_object_set_new(j, "token_endpoint_auth_signing_alg_values_supported",
 	    json_strv(algs, EIDGW_ARRAY_LEN(algs))) != 0 ||
-	    json_object_set_new(j, "id_token_signing_alg_values_supported",
-	    json_strv(algs, EIDGW_ARRAY_LEN(algs))) != 0 ||
+	    json_object_set(j, "id_token_signing_alg_values_supported", idalgs) != 0 ||
 	    json_object_set_new(j, "acr_values_supported",
 	    json_strv(acrs, EIDGW_ARRAY_LEN(acrs))) != 0 ||
 	    /* RFC 9449 §5.1: the algorithms accepted for DPoP proofs. */
@@ -782,6 +795,7 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 	rc = oidc_response_json(out, 200, j);
 	out->no_store = false;
 out:
+	json_decref(idalgs);
 	json_decref(cl);
 	json_decref(j);
 	return rc;

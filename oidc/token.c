@@ -50,15 +50,16 @@ is_basic(const char *h)
 	return h != NULL && strncasecmp(h, "Basic", 5) == 0 && (h[5] == ' ' || h[5] == '\0');
 }
 
-/* invalid_client (RFC 6749 §5.2): 401, with the Basic challenge when the
- * client tried the Authorization header ("MUST respond with 401 ... and
- * include the WWW-Authenticate response header field"). */
+/* invalid_client (RFC 6749 §5.2): 401 with the Basic challenge.  RFC 6749
+ * asks for it when the client tried the Authorization header; HTTP asks for
+ * it on every 401 (RFC 9110 §15.5.2: "The server generating a 401 response
+ * MUST send a WWW-Authenticate header field containing at least one
+ * challenge"), so it is sent whichever method failed. */
 static void
-client_error(struct oidc_response *r, bool basic)
+client_error(struct oidc_response *r)
 {
 	(void)oidc_response_error(r, 401, "invalid_client", NULL);
-	if (basic)
-		r->www_authenticate = strdup(BASIC_CHALLENGE);
+	r->www_authenticate = strdup(BASIC_CHALLENGE);
 }
 
 /*
@@ -100,7 +101,7 @@ oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_reques
 	*client = NULL;
 	methods = (basic ? 1 : 0) + (sec != NULL ? 1 : 0) + (asr != NULL || asrt != NULL ? 1 : 0);
 	if (methods == 0) {
-		client_error(err_out, false);
+		client_error(err_out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "no client authentication");
 	}
 	/* RFC 6749 §2.3: "The client MUST NOT use more than one authentication
@@ -112,33 +113,33 @@ oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_reques
 	}
 	if (basic) {
 		if (oidc_basic_auth_parse(rq->authorization, &bid, &bsec) != EIDGW_OK) {
-			client_error(err_out, true);
+			client_error(err_out);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "Basic credentials malformed");
 		}
 		c = oidc_client_find(p, bid);
 		if (!secret_matches(bsec, c, OIDC_AUTH_SECRET_BASIC) ||
 		    (cid != NULL && strcmp(cid, c->client_id) != 0)) {
-			client_error(err_out, true);
+			client_error(err_out);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
 			    "client_secret_basic: unknown client, wrong method or secret");
 		}
 	} else if (sec != NULL) {
 		c = oidc_client_find(p, cid);
 		if (!secret_matches(sec, c, OIDC_AUTH_SECRET_POST)) {
-			client_error(err_out, false);
+			client_error(err_out);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH,
 			    "client_secret_post: unknown client, wrong method or secret");
 		}
 	} else {
 		/* RFC 7523 §2.2 / OIDC Core §9 private_key_jwt. */
 		if (asrt == NULL || strcmp(asrt, OIDC_CLIENT_ASSERTION_TYPE) != 0 || asr == NULL) {
-			client_error(err_out, false);
+			client_error(err_out);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_CLIENT_AUTH, "client_assertion_type wrong or missing");
 		}
 		if (oidc_jwt_peek_iss(asr, &iss) != EIDGW_OK ||
 		    (c = oidc_client_find(p, iss)) == NULL ||
 		    (cid != NULL && strcmp(cid, c->client_id) != 0)) {
-			client_error(err_out, false);
+			client_error(err_out);
 			EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion names no known client");
 		}
 		rc = oidc_client_assertion_verify(p, c, asr, aud_ep, d);
@@ -147,7 +148,7 @@ oidc_client_authenticate(const struct oidc_provider *p, const struct oidc_reques
 			goto out;
 		}
 		if (rc != EIDGW_OK) {
-			client_error(err_out, false);
+			client_error(err_out);
 			goto out;
 		}
 	}
@@ -213,29 +214,56 @@ revoke_first_use(const struct oidc_provider *p, const char *h)
 	eidgw_buf_free(&prev);
 }
 
+/*
+ * at_hash (OIDC Core §3.1.3.6, optional in the code flow): base64url of the
+ * left half of the hash of the access token's ASCII octets, the hash being
+ * the one of the ID token's alg.  PS256, ES256 and RS256 all use SHA-256.
+ */
+static enum eidgw_err
+at_hash(const char *access_token, char **out)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	struct eidgw_buf b;
+	enum eidgw_err rc;
+
+	*out = NULL;
+	(void)SHA256((const unsigned char *)access_token, strlen(access_token), md);
+	eidgw_buf_init(&b, 64);
+	if ((rc = eidgw_b64_encode(&b, md, sizeof(md) / 2, true)) == EIDGW_OK &&
+	    (*out = eidgw_buf_steal(&b, NULL)) == NULL)
+		rc = EIDGW_E_NOMEM;
+	eidgw_buf_free(&b);
+	return rc;
+}
+
 static enum eidgw_err
 id_token_build(const struct oidc_provider *p, const struct oidc_pclient *c, json_t *rec,
-    int64_t now, char **out)
+    const char *access_token, int64_t now, char **out)
 {
 	const struct oidc_pkey *k = oidc_signing_key_for(p, c->id_token_alg);
 	json_t *t = NULL, *cl = json_object_get(rec, "cl"), *v;
 	enum eidgw_err rc = EIDGW_E_NOMEM;
 	const char *name;
-	char *payload = NULL;
+	char *payload = NULL, *ath = NULL;
 
 	*out = NULL;
 	if (k == NULL || !json_is_object(cl))
 		return EIDGW_E_INTERNAL;
+	if ((rc = at_hash(access_token, &ath)) != EIDGW_OK)
+		return rc;
+	rc = EIDGW_E_NOMEM;
 	/* OIDC Core §2: iss, sub, aud, exp, iat REQUIRED; auth_time because
 	 * max_age may be used; nonce echoed when sent; acr = LoA asserted.
-	 * No amr: eIDAS conveys no method information (digest §6.2). */
+	 * at_hash of the access token issued with it.  No amr: eIDAS conveys no
+	 * method information (digest §6.2). */
 	if ((t = json_object()) == NULL || json_object_set_new(t, "iss", json_string(p->issuer)) != 0 ||
 	    json_object_set_new(t, "aud", json_string(c->client_id)) != 0 ||
 	    json_object_set_new(t, "exp", json_integer(now + c->idt_ttl)) != 0 ||
 	    json_object_set_new(t, "iat", json_integer(now)) != 0 ||
 	    json_object_set(t, "auth_time", json_object_get(rec, "at")) != 0 ||
 	    json_object_set(t, "acr", json_object_get(rec, "acr")) != 0 ||
-	    ((v = json_object_get(rec, "n")) != NULL && json_object_set(t, "nonce", v) != 0))
+	    ((v = json_object_get(rec, "n")) != NULL && json_object_set(t, "nonce", v) != 0) ||
+	    json_object_set_new(t, "at_hash", json_string(ath)) != 0)
 		goto out;
 	json_object_foreach(cl, name, v)
 		if (json_object_get(t, name) == NULL && json_object_set(t, name, v) != 0)
@@ -244,6 +272,7 @@ id_token_build(const struct oidc_provider *p, const struct oidc_pclient *c, json
 		goto out;
 	rc = oidc_jws_sign(k->key, k->alg, k->kid, payload, out);
 out:
+	free(ath);
 	eidgw_free_secret_str(payload);
 	json_decref(t);
 	return rc;
@@ -410,7 +439,7 @@ oidc_token(const struct oidc_provider *p, const struct oidc_request *rq,
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_BINDING, jkt[0] == '\0' ?
 		    "code bound to a DPoP key, no DPoP proof" : "code bound to another DPoP key");
 	}
-	if ((rc = id_token_build(p, c, rec, now, &idt)) != EIDGW_OK) {
+	if ((rc = id_token_build(p, c, rec, at, now, &idt)) != EIDGW_OK) {
 		(void)oidc_response_error(out, 500, "server_error", NULL);
 		EIDGW_FAIL(d, rc, "ID token cannot be signed");
 	}

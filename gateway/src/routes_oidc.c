@@ -87,7 +87,12 @@ gw_log_refusal(const struct gw_req *req, const char *event, enum eidgw_err rc,
 	    "code", eidgw_err_name(rc), (const char *)NULL);
 }
 
-/* Discovery and JWKS: public documents, cacheable for 300 s. */
+/*
+ * Discovery and JWKS: public documents, cacheable for 300 s, readable from
+ * any origin (CORS "*", no credentials): a browser-based party may fetch the
+ * metadata and keys; they hold nothing secret.  The endpoints that take
+ * credentials or start a login get no CORS header.
+ */
 static void
 send_public_doc(struct gw_req *req, struct gw_resp *resp,
     enum eidgw_err (*doc)(const struct oidc_provider *, struct oidc_response *))
@@ -104,6 +109,9 @@ send_public_doc(struct gw_req *req, struct gw_resp *resp,
 	}
 	gw_send_oidc_response(req, resp, &o);
 	resp->max_age = 300;
+	if (resp->status == 200 &&
+	    gw_resp_header(resp, "Access-Control-Allow-Origin", "*") != EIDGW_OK)
+		gw_resp_error_page(req, resp, 500);
 	oidc_response_free(&o);
 }
 
@@ -254,6 +262,8 @@ h_userinfo(struct gw_req *req, struct gw_resp *resp)
 
 const struct gw_route gw_oidc_routes[] = {
 	{ "/.well-known/openid-configuration", GW_GET, h_discovery, "discovery" },
+	/* RFC 8414 §3 (FAPI 2.0 asks for both): the same metadata document. */
+	{ "/.well-known/oauth-authorization-server", GW_GET, h_discovery, "discovery" },
 	{ "/oidc/jwks", GW_GET, h_jwks, "jwks" },
 	{ "/oidc/par", GW_POST, h_par, "par" },
 	{ "/oidc/token", GW_POST, h_token, "token" },

@@ -507,8 +507,12 @@ test_discovery(void **state)
 	assert_string_equal(json_string_value(json_array_get(v, 2)), OIDC_LOA_HIGH);
 	assert_int_equal(json_array_size(json_object_get(j, "token_endpoint_auth_methods_supported")),
 	    3);
-	assert_int_equal(json_array_size(json_object_get(j, "id_token_signing_alg_values_supported")),
-	    3);
+	/* only algorithms with an active key: rs1 (RS256) is a next key, so
+	 * no client could get an RS256 ID token yet (OIDC Discovery §3) */
+	v = json_object_get(j, "id_token_signing_alg_values_supported");
+	assert_int_equal(json_array_size(v), 2);
+	assert_string_equal(json_string_value(json_array_get(v, 0)), "PS256");
+	assert_string_equal(json_string_value(json_array_get(v, 1)), "ES256");
 	assert_non_null(json_object_get(j, "scopes_supported"));
 	assert_non_null(json_object_get(j, "claims_supported"));
 	json_decref(j);
@@ -751,16 +755,13 @@ test_authorize_error_redirects(void **state)
 		    EIDGW_E_OIDC_SCOPE },
 		{ BASE "&response_type=code&scope=openid%20address" PKCE, "invalid_scope",
 		    EIDGW_E_OIDC_SCOPE },
-		{ BASE "&response_type=code&scope=openid%20offline_access" PKCE, "invalid_scope",
-		    EIDGW_E_OIDC_SCOPE },
 		/* acr_values and claims */
-		{ BASE "&response_type=code&scope=openid&acr_values=urn%3Afoo" PKCE,
-		    "invalid_request", EIDGW_E_OIDC_ACR },
 		{ BASE "&response_type=code&scope=openid&claims=%7Bnot-json" PKCE,
 		    "invalid_request", EIDGW_E_OIDC_ACR },
+		/* essential acr with no value we can assert: failed authentication */
 		{ BASE "&response_type=code&scope=openid&claims=%7B%22id_token%22%3A%7B%22acr%22%3A"
-		    "%7B%22values%22%3A%5B%22urn%3Ax%22%5D%7D%7D%7D" PKCE, "invalid_request",
-		    EIDGW_E_OIDC_ACR },
+		    "%7B%22essential%22%3Atrue%2C%22values%22%3A%5B%22urn%3Ax%22%5D%7D%7D%7D" PKCE,
+		    "unmet_authentication_requirements", EIDGW_E_OIDC_ACR_UNMET },
 		{ BASE "&response_type=code&scope=openid&claims=%5B%5D" PKCE, "invalid_request",
 		    EIDGW_E_OIDC_ACR },
 		/* prompt */
@@ -832,6 +833,71 @@ test_authorize_acr(void **state)
 	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&acr_values=http%3A%2F%2Feidas.europa.eu"
 	    "%2FLoA%2Flow"), &res), EIDGW_OK);
 	assert_string_equal(res.req->acr_min, OIDC_LOA_LOW);	/* rp-basic floor is low */
+	oidc_authz_result_free(&res);
+}
+
+/*
+ * OIDC Core §3.1.2.1: acr_values is a voluntary request and "scope values
+ * used that are not understood by an implementation SHOULD be ignored".
+ * Values we do not know are skipped, not refused; known scopes the client
+ * may not have stay invalid_scope, and an error redirect explains itself.
+ */
+static void
+test_authorize_voluntary_values(void **state)
+{
+	struct oidc_authz_result res;
+
+	(void)state;
+	/* acr_values of no eIDAS LoA: the client's default applies */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&acr_values=1%202"), &res), EIDGW_OK);
+	assert_int_equal(res.kind, OIDC_AUTHZ_ACCEPTED);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_SUBSTANTIAL);
+	assert_null(res.req->acr_values);
+	oidc_authz_result_free(&res);
+	/* mixed: the eIDAS value counts, the other is skipped */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&acr_values=urn%3Afoo%20http%3A%2F%2F"
+	    "eidas.europa.eu%2FLoA%2Fhigh"), &res), EIDGW_OK);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_HIGH);
+	assert_string_equal(res.req->acr_values, OIDC_LOA_HIGH);
+	oidc_authz_result_free(&res);
+	/* a voluntary claims acr of unknown values is skipped as well */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&claims=%7B%22id_token%22%3A%7B%22acr%22"
+	    "%3A%7B%22values%22%3A%5B%22urn%3Ax%22%5D%7D%7D%7D"), &res), EIDGW_OK);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_SUBSTANTIAL);
+	assert_false(res.req->acr_essential);
+	oidc_authz_result_free(&res);
+	/* essential and one known value among unknown ones: that value counts */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&claims=%7B%22id_token%22%3A%7B%22acr%22"
+	    "%3A%7B%22essential%22%3Atrue%2C%22values%22%3A%5B%22urn%3Ax%22%2C%22http%3A%2F%2F"
+	    "eidas.europa.eu%2FLoA%2Fhigh%22%5D%7D%7D%7D"), &res), EIDGW_OK);
+	assert_string_equal(res.req->acr_min, OIDC_LOA_HIGH);
+	assert_true(res.req->acr_essential);
+	oidc_authz_result_free(&res);
+	/* essential with only unknown values: unmet, with a description */
+	assert_int_equal(authz(F.p, GOOD_Q("rp-basic", "&claims=%7B%22id_token%22%3A%7B%22acr%22"
+	    "%3A%7B%22essential%22%3Atrue%2C%22value%22%3A%22urn%3Ax%22%7D%7D%7D"), &res),
+	    EIDGW_E_OIDC_ACR_UNMET);
+	assert_error_redirect(&res, RP_CB, "unmet_authentication_requirements", "st-1");
+	assert_non_null(strstr(res.location, "&error_description="));
+	oidc_authz_result_free(&res);
+	/* unknown scope words are not granted and not refused */
+	assert_int_equal(authz(F.p, "response_type=code&client_id=rp-basic&redirect_uri=https%3A"
+	    "%2F%2Frp.example%2Fcb&scope=offline_access%20openid%20foo%20profile&state=st-1"
+	    "&code_challenge=" CHALLENGE "&code_challenge_method=S256", &res), EIDGW_OK);
+	assert_string_equal(res.req->scope, "openid profile");
+	oidc_authz_result_free(&res);
+	/* a known scope the client may not have: invalid_scope, described */
+	assert_int_equal(authz(F.p, "response_type=code&client_id=rp-post&redirect_uri=https%3A"
+	    "%2F%2Frp.example%2Fcb&scope=openid%20email&state=st-1"
+	    "&code_challenge=" CHALLENGE "&code_challenge_method=S256", &res), EIDGW_E_OIDC_SCOPE);
+	assert_error_redirect(&res, RP_CB, "invalid_scope", "st-1");
+	assert_loc_param(res.location, "error_description", "scope not allowed for the client");
+	oidc_authz_result_free(&res);
+	/* a scope of unknown words only still lacks openid */
+	assert_int_equal(authz(F.p, "response_type=code&client_id=rp-basic&redirect_uri=https%3A"
+	    "%2F%2Frp.example%2Fcb&scope=offline_access&state=st-1"
+	    "&code_challenge=" CHALLENGE "&code_challenge_method=S256", &res), EIDGW_E_OIDC_SCOPE);
+	assert_error_redirect(&res, RP_CB, "invalid_scope", "st-1");
 	oidc_authz_result_free(&res);
 }
 
@@ -909,16 +975,52 @@ test_par_flow(void **state)
 	assert_error_page(&res);
 	oidc_authz_result_free(&res);
 	free(ru2);
-	/* only client_id and request_uri with PAR */
+	/* beside the request_uri: client_id, and response_type=code and a scope
+	 * with openid as OIDC Core §6.2 has RPs repeat them; nothing else */
+	{
+		static const char *const bad[] = { "&state=x", "&response_type=token",
+		    "&scope=profile", "&redirect_uri=https%3A%2F%2Frp.example%2Fcb" };
+		size_t i;
+
+		for (i = 0; i < EIDGW_ARRAY_LEN(bad); i++) {
+			ru2 = push(GOOD_Q("rp-par", ""), basic_par_hdr, 201);
+			eidgw_buf_reset(&q);
+			assert_int_equal(eidgw_buf_printf(&q, "client_id=rp-par%s&request_uri=",
+			    bad[i]), EIDGW_OK);
+			assert_int_equal(oidc_form_encode(&q, ru2), EIDGW_OK);
+			assert_int_equal(authz(F.p, q.data, &res), EIDGW_E_OIDC_PARAM);
+			assert_error_redirect(&res, RP_CB, "invalid_request", "st-1");
+			oidc_authz_result_free(&res);
+			free(ru2);
+		}
+	}
 	ru2 = push(GOOD_Q("rp-par", ""), basic_par_hdr, 201);
 	eidgw_buf_reset(&q);
-	assert_int_equal(eidgw_buf_puts(&q, "client_id=rp-par&scope=openid&request_uri="),
-	    EIDGW_OK);
+	assert_int_equal(eidgw_buf_puts(&q, "client_id=rp-par&response_type=code"
+	    "&scope=openid%20profile&request_uri="), EIDGW_OK);
 	assert_int_equal(oidc_form_encode(&q, ru2), EIDGW_OK);
-	assert_int_equal(authz(F.p, q.data, &res), EIDGW_E_OIDC_PARAM);
-	assert_error_redirect(&res, RP_CB, "invalid_request", "st-1");
+	assert_int_equal(authz(F.p, q.data, &res), EIDGW_OK);
+	assert_int_equal(res.kind, OIDC_AUTHZ_ACCEPTED);
+	assert_true(res.req->via_par);
 	oidc_authz_result_free(&res);
 	free(ru2);
+	/* a request_uri we did not issue, with a registered redirect_uri in the
+	 * request: invalid_request_uri goes back there (OIDC Core §6.2) */
+	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=https%3A%2F%2Fx.example%2Fr"
+	    "&redirect_uri=https%3A%2F%2Frp.example%2Fcb&state=st-9", &res),
+	    EIDGW_E_OIDC_UNSUPPORTED);
+	assert_error_redirect(&res, RP_CB, "invalid_request_uri", "st-9");
+	oidc_authz_result_free(&res);
+	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=urn%3Aietf%3Aparams%3Aoauth"
+	    "%3Arequest_uri%3Aunknown&redirect_uri=https%3A%2F%2Frp.example%2Fcb", &res),
+	    EIDGW_E_OIDC_REQUEST_URI);
+	assert_error_redirect(&res, RP_CB, "invalid_request_uri", NULL);
+	oidc_authz_result_free(&res);
+	/* ... but never to an unregistered one */
+	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=https%3A%2F%2Fx.example%2Fr"
+	    "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb", &res), EIDGW_E_OIDC_UNSUPPORTED);
+	assert_error_page(&res);
+	oidc_authz_result_free(&res);
 	/* a foreign request_uri */
 	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=https%3A%2F%2Fx.example%2Fr",
 	    &res), EIDGW_E_OIDC_UNSUPPORTED);
@@ -1050,6 +1152,18 @@ test_flow_basic(void **state)
 	assert_true(json_integer_value(json_object_get(claims, "exp")) >
 	    json_integer_value(json_object_get(claims, "iat")));
 	assert_null(json_object_get(claims, "amr"));
+	/* at_hash (OIDC Core §3.1.3.6): left half of SHA-256 of the access token */
+	{
+		const char *tok = json_string_value(json_object_get(j, "access_token"));
+		unsigned char md[32];
+		struct eidgw_buf hb;
+
+		(void)SHA256((const unsigned char *)tok, strlen(tok), md);
+		eidgw_buf_init(&hb, 64);
+		assert_int_equal(eidgw_b64_encode(&hb, md, 16, true), EIDGW_OK);
+		assert_string_equal(json_string_value(json_object_get(claims, "at_hash")), hb.data);
+		eidgw_buf_free(&hb);
+	}
 	/* pairwise sub: HMAC over the redirect host as sector */
 	sub = expected_sub("rp.example");
 	assert_string_equal(json_string_value(json_object_get(claims, "sub")), sub);
@@ -1292,7 +1406,14 @@ test_token_client_auth_secrets(void **state)
 	assert_int_equal(token(F.p, "grant_type=authorization_code&client_id=rp-post"
 	    "&client_secret=post-secret-0123456789aX", NULL, &out), EIDGW_E_OIDC_CLIENT_AUTH);
 	assert_oauth_error(&out, 401, "invalid_client");
-	assert_null(out.www_authenticate);
+	/* every 401 carries a challenge (RFC 9110 §15.5.2), not only after Basic */
+	assert_string_equal(out.www_authenticate, "Basic realm=\"eidgw\"");
+	oidc_response_free(&out);
+	/* no client authentication at all: 401 with the challenge too */
+	assert_int_equal(token(F.p, "grant_type=authorization_code&code=x", NULL, &out),
+	    EIDGW_E_OIDC_CLIENT_AUTH);
+	assert_oauth_error(&out, 401, "invalid_client");
+	assert_string_equal(out.www_authenticate, "Basic realm=\"eidgw\"");
 	oidc_response_free(&out);
 	/* two methods at once */
 	assert_int_equal(token(F.p, "grant_type=authorization_code&client_id=rp-basic"
@@ -1887,6 +2008,7 @@ main(void)
 		cmocka_unit_test(test_authorize_bad_client_or_redirect),
 		cmocka_unit_test(test_authorize_error_redirects),
 		cmocka_unit_test(test_authorize_acr),
+		cmocka_unit_test(test_authorize_voluntary_values),
 		cmocka_unit_test(test_par_required),
 		cmocka_unit_test(test_par_flow),
 		cmocka_unit_test(test_par_refusals),
