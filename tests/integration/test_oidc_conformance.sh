@@ -50,6 +50,25 @@ sed -e 's/^client_id:.*/client_id: same-sector/' -e 's|8090/callback|8090/cb2|' 
   -e 's/^token_endpoint_auth_method:.*/token_endpoint_auth_method: client_secret_post/' \
   -e 's/^id_token_signed_response_alg:.*/id_token_signed_response_alg: ES256/' \
   "$cs/demo-service.yaml" > "$cs/same-sector.yaml"
+# a next RS256 key (published before it signs) and a retired ES256 key (published
+# until its tokens expire) beside the two active ones of the demo configuration
+$PY - "$tmp/conf/gateway.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+anchor = "      key: ../certs/dev/oidc-es256.key\n      status: active\n"
+assert anchor in s
+s = s.replace(anchor, anchor + """    - kid: conf-next-rs256
+      alg: RS256
+      key: ../certs/dev/oidc-ps256.key
+      status: next
+    - kid: conf-retired-es256
+      alg: ES256
+      key: ../certs/dev/oidc-es256.key
+      status: retired
+""")
+open(p, "w").write(s)
+PY
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sed -i -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" -e "s|^\(  public_url: \).*|\1http://127.0.0.1:$port|" \
   -e 's/^\(  backend: \)lmdb/\1memory/' \
@@ -164,9 +183,12 @@ jq -e '(.keys | length > 0) and
 jq -e --slurpfile k "$tmp/jwks.json" '.id_token_signing_alg_values_supported | length > 0 and
   all(. as $a | $k[0].keys | any(.alg == $a))' "$tmp/disc.json" >/dev/null ||
   fail "id_token_signing_alg_values_supported names an alg without a key"
-jq -e '.id_token_signing_alg_values_supported | index("RS256") == null' "$tmp/disc.json" >/dev/null ||
-  fail "RS256 advertised although no RS256 key is configured"
-pass "JWKS: kty/kid/use/alg on every key, no private members, unique kids; algs match discovery"
+jq -e '[.keys[].kid] | index("conf-next-rs256") != null and index("conf-retired-es256") != null' \
+  "$tmp/jwks.json" >/dev/null || fail "next or retired key not published"
+# RS256 has only a next key: it signs nothing, so it is not advertised (OIDC Discovery §3)
+jq -e '.id_token_signing_alg_values_supported == ["PS256", "ES256"]' "$tmp/disc.json" >/dev/null ||
+  fail "id_token_signing_alg_values_supported: $(jq -c .id_token_signing_alg_values_supported "$tmp/disc.json")"
+pass "JWKS: kty/kid/use/alg on every key, no private members, unique kids, next and retired keys; ID-token algs = active keys"
 
 # ---- HTTP methods and CORS ---------------------------------------------------
 st=$(req -X PUT "$base/oidc/token"); [ "$st" = 405 ] || fail "PUT token: $st"
