@@ -95,49 +95,67 @@ eidgw_buf_printf(struct eidgw_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+/* Appends s with the bytes for which repl() gives a replacement replaced; runs of plain bytes go in one copy. */
+static enum eidgw_err
+escape_runs(struct eidgw_buf *b, const char *s, const char *(*repl)(unsigned char c, char tmp[8]))
+{
+	const char *run = s, *p, *r;
+	enum eidgw_err rc;
+	char tmp[8];
+
+	for (p = s; *p != '\0'; p++) {
+		if ((r = repl((unsigned char)*p, tmp)) == NULL)
+			continue;
+		if ((p > run && (rc = eidgw_buf_append(b, run, (size_t)(p - run))) != EIDGW_OK) ||
+		    (rc = eidgw_buf_puts(b, r)) != EIDGW_OK)
+			return rc;
+		run = p + 1;
+	}
+	return p > run ? eidgw_buf_append(b, run, (size_t)(p - run)) : EIDGW_OK;
+}
+
+static const char *
+json_repl(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default:
+		if (c < 0x20 || c == 0x7f) {
+			(void)snprintf(tmp, 8, "\\u%04x", c);
+			return tmp;
+		}
+		return NULL;
+	}
+}
+
+static const char *
+html_repl(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	default: return NULL;
+	}
+}
+
 enum eidgw_err
 eidgw_buf_json_escape(struct eidgw_buf *b, const char *s)
 {
-	enum eidgw_err rc = EIDGW_OK;
-	const unsigned char *p;
-	char esc[8];
-
-	for (p = (const unsigned char *)s; *p != '\0' && rc == EIDGW_OK; p++) {
-		switch (*p) {
-		case '"': rc = eidgw_buf_append(b, "\\\"", 2); break;
-		case '\\': rc = eidgw_buf_append(b, "\\\\", 2); break;
-		case '\n': rc = eidgw_buf_append(b, "\\n", 2); break;
-		case '\r': rc = eidgw_buf_append(b, "\\r", 2); break;
-		case '\t': rc = eidgw_buf_append(b, "\\t", 2); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				rc = eidgw_buf_append(b, esc, 6);
-			} else {
-				rc = eidgw_buf_append(b, p, 1);
-			}
-		}
-	}
-	return rc;
+	return escape_runs(b, s, json_repl);
 }
 
 enum eidgw_err
 eidgw_buf_html_escape(struct eidgw_buf *b, const char *s)
 {
-	enum eidgw_err rc = EIDGW_OK;
-	const char *p;
-
-	for (p = s; *p != '\0' && rc == EIDGW_OK; p++) {
-		switch (*p) {
-		case '&': rc = eidgw_buf_puts(b, "&amp;"); break;
-		case '<': rc = eidgw_buf_puts(b, "&lt;"); break;
-		case '>': rc = eidgw_buf_puts(b, "&gt;"); break;
-		case '"': rc = eidgw_buf_puts(b, "&quot;"); break;
-		case '\'': rc = eidgw_buf_puts(b, "&#39;"); break;
-		default: rc = eidgw_buf_append(b, p, 1);
-		}
-	}
-	return rc;
+	return escape_runs(b, s, html_repl);
 }
 
 void

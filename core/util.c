@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -104,29 +105,39 @@ eidgw_b64_encode(struct eidgw_buf *out, const void *in, size_t n, bool url)
 {
 	const unsigned char *p = in;
 	const char *al = url ? b64_url : b64_std;
-	enum eidgw_err rc = EIDGW_OK;
-	char q[4];
-	size_t i;
+	enum eidgw_err rc;
+	size_t i, need;
+	char *o;
 
-	for (i = 0; i + 2 < n && rc == EIDGW_OK; i += 3) {
-		q[0] = al[p[i] >> 2];
-		q[1] = al[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		q[2] = al[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		q[3] = al[p[i + 2] & 63];
-		rc = eidgw_buf_append(out, q, 4);
-	}
-	if (rc != EIDGW_OK || i == n)
+	if (n > (SIZE_MAX - 4) / 4 * 3)
+		return EIDGW_E_TOO_LARGE;
+	need = (n + 2) / 3 * 4;
+	if ((rc = eidgw_buf_reserve(out, need)) != EIDGW_OK)
 		return rc;
-	q[0] = al[p[i] >> 2];
-	if (i + 1 == n) {
-		q[1] = al[(p[i] & 3) << 4];
-		q[2] = q[3] = '=';
-		return eidgw_buf_append(out, q, url ? 2 : 4);
+	o = out->data + out->len;
+	for (i = 0; i + 2 < n; i += 3) {
+		o[0] = al[p[i] >> 2];
+		o[1] = al[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		o[2] = al[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		o[3] = al[p[i + 2] & 63];
+		o += 4;
 	}
-	q[1] = al[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-	q[2] = al[(p[i + 1] & 15) << 2];
-	q[3] = '=';
-	return eidgw_buf_append(out, q, url ? 3 : 4);
+	if (i < n) {
+		o[0] = al[p[i] >> 2];
+		if (i + 1 == n) {
+			o[1] = al[(p[i] & 3) << 4];
+			o[2] = o[3] = '=';
+			o += url ? 2 : 4;
+		} else {
+			o[1] = al[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			o[2] = al[(p[i + 1] & 15) << 2];
+			o[3] = '=';
+			o += url ? 3 : 4;
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return EIDGW_OK;
 }
 
 /* Base64 alphabets: value of each byte, -1 for anything else (RFC 4648 4 and 5). */

@@ -116,8 +116,9 @@ hdr(const struct hres *r, const char *name)
 static char *
 url(struct fixture *f, const char *path)
 {
-	static char u[4][256];
-	static int i;
+	/* per thread: the hammer and the slow caller build URLs while the test does */
+	static _Thread_local char u[4][256];
+	static _Thread_local int i;
 	char *o = u[i++ % 4];
 
 	(void)snprintf(o, 256, "%s%s", f->base, path);
