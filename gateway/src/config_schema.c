@@ -721,9 +721,9 @@ static const struct cfg_enum country_sig_enum[] = {
 	{ NULL, 0, false },
 };
 
+/* What oidc/ can sign with (enum oidc_alg): anything else would be silently replaced. */
 static const struct cfg_enum jws_alg_enum[] = {
-	{ "PS256", 0, false }, { "PS384", 0, false }, { "PS512", 0, false },
-	{ "RS256", 0, false }, { "ES256", 0, false }, { "ES384", 0, false },
+	{ "PS256", 0, false }, { "RS256", 0, false }, { "ES256", 0, false },
 	{ NULL, 0, false },
 };
 
@@ -830,7 +830,7 @@ static const struct cfg_directive oidc_key_d[] = {
 	  .doc = "Key id published in the JWKS and the JWS header; unique." },
 	{ .name = "alg", .type = D_STR, OFF(struct gw_oidc_key_conf, alg),
 	  .flags = DF_REQUIRED, .enums = jws_alg_enum,
-	  .doc = "JWS algorithm; PS*/RS256 need an RSA key, ES256 a P-256 key, ES384 a P-384 key." },
+	  .doc = "JWS algorithm; PS256/RS256 need an RSA key, ES256 a P-256 key." },
 	{ .name = "key", .type = D_PATH, OFF(struct gw_oidc_key_conf, key_file),
 	  .flags = DF_REQUIRED, .type_doc = "path",
 	  .doc = "PEM private key." },
@@ -1344,8 +1344,6 @@ jws_alg_fits(const char *alg, const struct eidgw_key *k)
 		return k->type == EIDGW_KEY_RSA;
 	if (strcmp(alg, "ES256") == 0)
 		return k->type == EIDGW_KEY_EC && k->bits == 256;
-	if (strcmp(alg, "ES384") == 0)
-		return k->type == EIDGW_KEY_EC && k->bits == 384;
 	return false;
 }
 

@@ -269,6 +269,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad_redirect_uri", "clients/jwt.yaml", 4, EIDGW_E_CONFIG_VALUE },
 	{ "bad_cidr", "gateway.yaml", 9, EIDGW_E_CONFIG_VALUE },
 	{ "bad_enum", "gateway.yaml", 28, EIDGW_E_CONFIG_VALUE },
+	{ "unsupported_jws_alg", "clients/svc.yaml", 7, EIDGW_E_CONFIG_VALUE },
 	{ "out_of_range", "gateway.yaml", 37, EIDGW_E_CONFIG_VALUE },
 	{ "yaml_syntax", "clients/svc.yaml", 6, EIDGW_E_CONFIG_SYNTAX },
 	{ "country_mismatch", "countries/BE.yaml", 1, EIDGW_E_CONFIG_VALUE },
