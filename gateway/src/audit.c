@@ -590,21 +590,32 @@ gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_
  * The sync thread: while answers are held, sync everything written so far
  * (joining a sync already running if there is one) and release each waiter
  * whose ticket that covered.  Waiters that arrive during a sync share the
- * next one.  On close it drains the queue before it exits.
+ * next one.  Records nobody waits for are synced at the latest a second
+ * after they were written.  On close it drains the queue before it exits.
  */
 static void *
 syncer_main(void *arg)
 {
 	struct gw_audit *a = arg;
 	struct gw_audit_waiter *ready, *w, **pp;
+	struct timespec until;
 	enum eidgw_err rc;
+	int w_rc;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		while (a->waiters == NULL && !a->closing)
-			pthread_cond_wait(&a->work_cv, &a->mu);
-		if (a->waiters == NULL)
-			break;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += 1;
+		w_rc = 0;
+		while (a->waiters == NULL && !a->closing && w_rc != ETIMEDOUT)
+			w_rc = pthread_cond_timedwait(&a->work_cv, &a->mu, &until);
+		if (a->waiters == NULL) {
+			if (a->closing)
+				break;		/* close syncs what is left */
+			/* records written without a waiter (gw_audit_write alone) reach the disk within a second */
+			if (a->synced >= a->written || a->failed != EIDGW_OK)
+				continue;
+		}
 		rc = wait_durable_locked(a, a->written);
 		ready = NULL;
 		pp = &a->waiters;
@@ -779,6 +790,17 @@ gw_audit_close(struct gw_audit *a, struct eidgw_diag *d)
 	pthread_mutex_unlock(&a->mu);
 	audit_free(a);
 	return rc;
+}
+
+uint64_t
+gw_audit_unsynced(struct gw_audit *a)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&a->mu);
+	n = a->written - a->synced;
+	pthread_mutex_unlock(&a->mu);
+	return n;
 }
 
 uint64_t
@@ -982,10 +1004,10 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 	a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->sync_cv, NULL);
-	pthread_cond_init(&a->work_cv, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->timer_cv, &ca);
+	pthread_cond_init(&a->work_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	eidgw_buf_init(&a->line, GW_AUDIT_MAX_LINE);
 	a->key = signing_key;

@@ -116,9 +116,9 @@ enum eidgw_err gw_audit_append(struct gw_audit *a, enum gw_audit_event ev,
 
 /*
  * Writes one record like gw_audit_append but does not wait for the disk:
- * *ticket receives a number that gw_audit_when_durable() accepts.  The
- * action the record describes must not become visible (no answer sent)
- * before the ticket is durable.
+ * *ticket receives a number that gw_audit_when_durable() accepts.  A
+ * record nobody waits for reaches the disk within about a second (the sync
+ * thread), and with any earlier sync that someone waits for.
  */
 enum eidgw_err gw_audit_write(struct gw_audit *a, enum gw_audit_event ev,
     const struct gw_audit_field *fields, size_t n, uint64_t *ticket, struct eidgw_diag *d)
@@ -144,6 +144,9 @@ struct gw_audit_waiter {
  * thread and must be short.
  */
 bool gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc);
+
+/* Lines written but not yet known to be on disk (for tests and metrics). */
+uint64_t gw_audit_unsynced(struct gw_audit *a);
 
 /* Writes a signed checkpoint now (if any record is not yet covered) and syncs it. */
 enum eidgw_err gw_audit_checkpoint(struct gw_audit *a, struct eidgw_diag *d) EIDGW_MUST_USE;

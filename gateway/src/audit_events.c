@@ -43,6 +43,22 @@ gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_a
 	return rc;
 }
 
+enum eidgw_err
+gw_audit_req_progress(const struct gw_req *req, enum gw_audit_event ev,
+    const struct gw_audit_field *f, size_t n)
+{
+	struct eidgw_diag d = { 0 };
+	enum eidgw_err rc;
+	uint64_t ticket = 0;
+
+	if (req->app == NULL || req->app->audit == NULL)
+		return EIDGW_OK;
+	rc = gw_audit_write(req->app->audit, ev, f, n, &ticket, &d);
+	if (rc != EIDGW_OK)
+		gw_log_diag(LOG_CRIT, req->req_id, "audit.append_failed", &d);
+	return rc;
+}
+
 char *
 gw_jwt_claim_str(const char *jwt, const char *claim)
 {

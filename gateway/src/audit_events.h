@@ -22,6 +22,15 @@
  */
 enum eidgw_err gw_audit_req(const struct gw_req *req, enum gw_audit_event ev,
     const struct gw_audit_field *f, size_t n) EIDGW_MUST_USE;
+/*
+ * Writes a progress record (login_started, authn_request_sent): one that
+ * hands nothing out.  The answer does not wait for it; it reaches the disk
+ * with the next sync, at the latest about a second later, and always before
+ * any later record's answer (a sync covers every line written before it).
+ * An error means the record was not written.
+ */
+enum eidgw_err gw_audit_req_progress(const struct gw_req *req, enum gw_audit_event ev,
+    const struct gw_audit_field *f, size_t n) EIDGW_MUST_USE;
 /* Lowercase hex SHA-256 of data (for message and token hashes). */
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
 /* A string claim of a compact JWS payload, NOT verified (caller frees); NULL if absent. */

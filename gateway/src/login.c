@@ -431,7 +431,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 		return;
 	}
 	gw_sha256_hex(ar->xml, ar->xml_len, msg_hash);
-	if (gw_audit_req(req, GW_AUDIT_AUTHN_REQUEST_SENT, (struct gw_audit_field[]){
+	if (gw_audit_req_progress(req, GW_AUDIT_AUTHN_REQUEST_SENT, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("country", c->conf->code), GW_AUDIT_STR("request_id", ar->id),
 	    GW_AUDIT_STR("message_sha256", msg_hash), GW_AUDIT_STR("destination", dest) }, 4) !=
 	    EIDGW_OK) {
@@ -607,7 +607,7 @@ start_login(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *r
 	(void)snprintf(t->country, sizeof(t->country), "%s", code);
 	gw_sha256_hex(t->id, strlen(t->id), txn_hash);
 	txn_hash[16] = '\0';	/* a short handle to follow one login through the log */
-	if (gw_audit_req(req, GW_AUDIT_LOGIN_STARTED, (struct gw_audit_field[]){
+	if (gw_audit_req_progress(req, GW_AUDIT_LOGIN_STARTED, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("client", t->az->client_id), GW_AUDIT_STR("country", code),
 	    GW_AUDIT_STR("requested_loa", gw_loa_uri((enum gw_loa)loa_rank_of(t->az))),
 	    GW_AUDIT_STR("txn", txn_hash), GW_AUDIT_STR("req", req->req_id) }, 5) != EIDGW_OK) {

@@ -932,6 +932,33 @@ test_held_released_by_close(void **state)
 	eidgw_key_free(k);
 }
 
+/* A record written without a waiter reaches the disk by itself within about a second. */
+static void
+test_unwaited_record_synced(void **state)
+{
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	struct gw_audit_field f[] = { GW_AUDIT_STR("client", "demo-rp") };
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char *dir = tl_mkdtemp();
+	uint64_t ticket;
+	int i;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
+	assert_int_equal(gw_audit_unsynced(a), 0);
+	assert_int_equal(gw_audit_write(a, GW_AUDIT_LOGIN_STARTED, f, 1, &ticket, &d), EIDGW_OK);
+	assert_true(gw_audit_unsynced(a) >= 1);
+	for (i = 0; i < 150 && gw_audit_unsynced(a) != 0; i++)	/* up to 3 s */
+		nanosleep(&pause, NULL);
+	assert_int_equal(gw_audit_unsynced(a), 0);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -1011,6 +1038,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_write_failure),
 		cmocka_unit_test(test_held_until_durable),
 		cmocka_unit_test(test_held_released_by_close),
+		cmocka_unit_test(test_unwaited_record_synced),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
