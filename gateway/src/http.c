@@ -586,11 +586,15 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		resp_free(&resp);
 		return MHD_YES;
 	}
+	r = route_find(h, req->path);
 	if (req->body_too_large) {
-		gw_resp_error_page(req, &resp, 413);
+		if (r != NULL && (r->methods & GW_API))
+			gw_resp_json_error(&resp, 413, "invalid_request", "request body too large");
+		else
+			gw_resp_error_page(req, &resp, 413);
 		return finish(h, req, &resp);
 	}
-	if ((r = route_find(h, req->path)) == NULL) {
+	if (r == NULL) {
 		gw_resp_error_page(req, &resp, 404);
 		return finish(h, req, &resp);
 	}
@@ -598,7 +602,10 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 	if ((req->method & r->methods) == 0 &&
 	    !(req->method == GW_HEAD && (r->methods & GW_GET) && !(r->methods & GW_NO_HEAD))) {
 		allow_header(r, allow, sizeof(allow));
-		gw_resp_error_page(req, &resp, 405);
+		if (r->methods & GW_API)
+			gw_resp_json_error(&resp, 405, "invalid_request", "method not allowed");
+		else
+			gw_resp_error_page(req, &resp, 405);
 		if (gw_resp_header(&resp, "Allow", allow) != EIDGW_OK)
 			resp.status = 500;
 		return finish(h, req, &resp);

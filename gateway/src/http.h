@@ -26,6 +26,7 @@ enum gw_method {
 	GW_POST = 1u << 1,
 	GW_HEAD = 1u << 2,	/* accepted wherever GET is, unless GW_NO_HEAD */
 	GW_NO_HEAD = 1u << 3,	/* route flag: its GET changes state, so HEAD is refused */
+	GW_API = 1u << 4,	/* route flag: machine clients; the router's own errors are JSON */
 	GW_OTHER = 1u << 7,
 };
 

@@ -265,8 +265,8 @@ const struct gw_route gw_oidc_routes[] = {
 	/* RFC 8414 §3 (FAPI 2.0 asks for both): the same metadata document. */
 	{ "/.well-known/oauth-authorization-server", GW_GET, h_discovery, "discovery" },
 	{ "/oidc/jwks", GW_GET, h_jwks, "jwks" },
-	{ "/oidc/par", GW_POST, h_par, "par" },
-	{ "/oidc/token", GW_POST, h_token, "token" },
-	{ "/oidc/userinfo", GW_GET | GW_POST, h_userinfo, "userinfo" },
+	{ "/oidc/par", GW_POST | GW_API, h_par, "par" },
+	{ "/oidc/token", GW_POST | GW_API, h_token, "token" },
+	{ "/oidc/userinfo", GW_GET | GW_POST | GW_API, h_userinfo, "userinfo" },
 };
 const size_t gw_n_oidc_routes = sizeof(gw_oidc_routes) / sizeof(gw_oidc_routes[0]);

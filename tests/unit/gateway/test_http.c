@@ -252,6 +252,18 @@ test_method_not_allowed(void **state)
 	http_do("DELETE", url(f, "/metrics"), NULL, 0, NULL, &r);
 	assert_int_equal(r.status, 405);
 	hres_free(&r);
+	/* an API route (machine clients) gets the router's refusal as OAuth JSON, not a page */
+	http_do("GET", url(f, "/oidc/token"), NULL, 0, NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(hdr(&r, "Allow"), "POST");
+	assert_non_null(strstr(hdr(&r, "Content-Type"), "application/json"));
+	assert_non_null(strstr(r.body.data, "\"error\":\"invalid_request\""));
+	hres_free(&r);
+	http_do("PUT", url(f, "/oidc/userinfo"), NULL, 0, NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(hdr(&r, "Allow"), "GET, HEAD, POST");
+	assert_non_null(strstr(hdr(&r, "Content-Type"), "application/json"));
+	hres_free(&r);
 }
 
 static void
