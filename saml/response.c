@@ -768,6 +768,10 @@ check_authn_statement(struct vctx *v)
 	    v->d, EIDGW_E_SAML_AUTHN_INSTANT, "AuthnInstant missing or malformed");
 	EIDGW_CHECK(v->res->authn_instant <= v->e->now + v->skew, v->d,
 	    EIDGW_E_SAML_AUTHN_INSTANT, "AuthnInstant in the future");
+	/* We asked for ForceAuthn: an authentication older than the request is a reused session. */
+	EIDGW_CHECK(v->e->authn_not_before <= 0 ||
+	    v->res->authn_instant >= v->e->authn_not_before - v->skew, v->d,
+	    EIDGW_E_SAML_AUTHN_INSTANT, "AuthnInstant before our request (ForceAuthn not honoured)");
 	ctx = saml_xml_child(v->authn_stmt, SAML_NS_ASSERTION, "AuthnContext", &count);
 	EIDGW_CHECK(ctx != NULL && count == 1, v->d, EIDGW_E_SAML_AUTHN_STATEMENT,
 	    "AuthnContext missing or repeated");

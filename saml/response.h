@@ -64,6 +64,13 @@ struct saml_response_expect {
 	int64_t now;			/* seconds since the epoch; 0: the wall clock */
 	int64_t skew_s;			/* tolerated clock difference; < 0 means the default */
 	int64_t max_age_s;		/* oldest acceptable IssueInstant; 0 means the default */
+	/*
+	 * When the request went out with ForceAuthn="true" (always, in eIDAS):
+	 * its time.  An AuthnInstant earlier than this (less skew_s) is an
+	 * earlier session the IdP reused instead of authenticating anew; 0
+	 * skips the check.
+	 */
+	int64_t authn_not_before;
 	size_t max_bytes;		/* decoded size cap; 0 means SAML_RESPONSE_MAX_BYTES */
 	const struct eidgw_key *const *dec_keys;	/* our decryption keys (rollover: several) */
 	size_t ndec_keys;

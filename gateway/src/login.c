@@ -923,6 +923,7 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	e.nrequired_attrs = nreq;
 	e.now = eidgw_now();
 	e.skew_s = cfg->limits.clock_skew_s;
+	e.authn_not_before = t.created;	/* the login began no later than the AuthnRequest (ForceAuthn) */
 	e.max_bytes = cfg->limits.max_saml_response_bytes;
 	e.dec_keys = dec;
 	e.ndec_keys = ndec;

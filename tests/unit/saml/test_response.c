@@ -891,6 +891,50 @@ test_clock_edges(void **state)
 	free(xml);
 }
 
+/*
+ * ForceAuthn: with authn_not_before set (the time our request went out), an
+ * AuthnInstant more than the skew before it is a reused session.
+ */
+static void
+test_authn_not_before(void **state)
+{
+	/* valid.xml: AuthnInstant 1767225890 (00:04:50) */
+	static const struct {
+		int64_t not_before;
+		enum eidgw_err want;
+	} cases[] = {
+		{ 0, EIDGW_OK },				/* not asked */
+		{ 1767225890, EIDGW_OK },			/* authenticated as the request left */
+		{ 1767225890 + 30, EIDGW_OK },			/* within the 30 s skew */
+		{ 1767225890 + 31, EIDGW_E_SAML_AUTHN_INSTANT },	/* an older session */
+		{ 1767225890 + 3600, EIDGW_E_SAML_AUTHN_INSTANT },
+	};
+	struct fixture f;
+	struct saml_result res;
+	struct eidgw_diag d;
+	enum eidgw_err rc;
+	char *xml;
+	size_t len, i;
+
+	(void)state;
+	xml = tl_read_data("saml/hostile/valid.xml", &len);
+	assert_non_null(xml);
+	for (i = 0; i < EIDGW_ARRAY_LEN(cases); i++) {
+		fixture_init(&f, false);
+		f.e.now = 1767225890 + 40;
+		f.e.skew_s = 30;
+		f.e.authn_not_before = cases[i].not_before;
+		eidgw_diag_clear(&d);
+		rc = run_b64(xml, len, &f.e, &res, &d);
+		if (rc != cases[i].want)
+			fail_msg("case %zu: %s (%s), want %s", i, eidgw_err_name(rc), d.reason,
+			    eidgw_err_name(cases[i].want));
+		saml_result_clear(&res);
+		fixture_free(&f);
+	}
+	free(xml);
+}
+
 int
 main(void)
 {
@@ -909,6 +953,7 @@ main(void)
 		cmocka_unit_test(test_b64_forms),
 		cmocka_unit_test(test_replay_across_responses),
 		cmocka_unit_test(test_clock_edges),
+		cmocka_unit_test(test_authn_not_before),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
