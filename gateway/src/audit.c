@@ -792,6 +792,17 @@ gw_audit_close(struct gw_audit *a, struct eidgw_diag *d)
 	return rc;
 }
 
+bool
+gw_audit_failed(struct gw_audit *a)
+{
+	bool f;
+
+	pthread_mutex_lock(&a->mu);
+	f = a->failed != EIDGW_OK;
+	pthread_mutex_unlock(&a->mu);
+	return f;
+}
+
 uint64_t
 gw_audit_unsynced(struct gw_audit *a)
 {

@@ -145,6 +145,9 @@ struct gw_audit_waiter {
  */
 bool gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc);
 
+/* True once a write or sync has failed: the log refuses every record until a restart. */
+bool gw_audit_failed(struct gw_audit *a);
+
 /* Lines written but not yet known to be on disk (for tests and metrics). */
 uint64_t gw_audit_unsynced(struct gw_audit *a);
 

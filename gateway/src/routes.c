@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "config.h"
 #include "core/util.h"
 #include "http.h"
@@ -35,12 +36,16 @@ keys_ready(const struct gw_config *cfg)
 	return false;
 }
 
-/* Readiness: configuration, keys and store usable, and not shutting down. */
+/*
+ * Readiness: configuration, keys and store usable, the audit log writable
+ * (when it is on: a failed log refuses every login step until a restart),
+ * and not shutting down.
+ */
 static void
 h_readyz(struct gw_req *req, struct gw_resp *resp)
 {
 	struct gw_app *app = req->app;
-	const char *cfg_ok, *keys_ok, *store_ok, *draining;
+	const char *cfg_ok, *keys_ok, *store_ok, *audit_ok, *draining;
 	enum eidgw_err src = EIDGW_E_STORE_UNAVAILABLE;
 	bool ready;
 
@@ -49,19 +54,21 @@ h_readyz(struct gw_req *req, struct gw_resp *resp)
 	if (app->store != NULL)
 		src = app->store->ops->ping(app->store);
 	store_ok = src == EIDGW_OK ? "ok" : "unavailable";
+	audit_ok = app->audit == NULL ? "off" : gw_audit_failed(app->audit) ? "failed" : "ok";
 	draining = atomic_load(&app->draining) ? "true" : "false";
 	ready = strcmp(cfg_ok, "ok") == 0 && strcmp(keys_ok, "ok") == 0 &&
-	    src == EIDGW_OK && !atomic_load(&app->draining);
+	    src == EIDGW_OK && strcmp(audit_ok, "failed") != 0 && !atomic_load(&app->draining);
 	resp->status = ready ? 200 : 503;
 	resp->content_type = "application/json";
 	if (eidgw_buf_printf(&resp->body,
-	    "{\"status\":\"%s\",\"checks\":{\"config\":\"%s\",\"keys\":\"%s\",\"store\":\"%s\"},"
-	    "\"draining\":%s}", ready ? "ready" : "not ready", cfg_ok, keys_ok, store_ok,
-	    draining) != EIDGW_OK)
+	    "{\"status\":\"%s\",\"checks\":{\"config\":\"%s\",\"keys\":\"%s\",\"store\":\"%s\","
+	    "\"audit\":\"%s\"},\"draining\":%s}", ready ? "ready" : "not ready", cfg_ok, keys_ok,
+	    store_ok, audit_ok, draining) != EIDGW_OK)
 		resp->status = 500;
 	if (!ready)
-		gw_log(LOG_WARNING, req->req_id, "readyz", "not ready: config=%s keys=%s store=%s draining=%s",
-		    cfg_ok, keys_ok, store_ok, draining);
+		gw_log(LOG_WARNING, req->req_id, "readyz",
+		    "not ready: config=%s keys=%s store=%s audit=%s draining=%s",
+		    cfg_ok, keys_ok, store_ok, audit_ok, draining);
 }
 
 static void

@@ -325,6 +325,7 @@ test_readyz_and_metrics(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body.data, "\"store\":\"ok\""));
 	assert_non_null(strstr(r.body.data, "\"keys\":\"ok\""));
+	assert_non_null(strstr(r.body.data, "\"audit\":\"off\""));	/* no audit log in this fixture */
 	hres_free(&r);
 	atomic_store(&f->app.draining, 1);
 	http_do("GET", url(f, "/readyz"), NULL, 0, NULL, &r);
