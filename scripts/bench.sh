@@ -213,6 +213,19 @@ start_gw() { # conf log
   grep -q '"event":"country.ready"' "$2" || { grep country "$2" >&2; echo "bench.sh: country LU not ready" >&2; exit 1; }
 }
 stop_gw() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# Audit fdatasync calls and successful logins so far, from eidgw's /metrics ("syncs logins").
+audit_counts() { # port
+  curl -s "http://127.0.0.1:$1/metrics" | awk '/^eidgw_audit_syncs_total /{s=$2}
+    /^eidgw_logins_total\{outcome="success"\} /{l=$2} END{print (s==""?0:s), (l==""?0:l)}'
+}
+# Adds audit_syncs_per_login (over the whole run, warm-up included) to a run's JSON and prints it.
+note_syncs() { # json before after
+  local s0 l0 s1 l1 r
+  read -r s0 l0 <<<"$2"; read -r s1 l1 <<<"$3"
+  r=$(awk -v s="$((s1 - s0))" -v l="$((l1 - l0))" 'BEGIN{ if (l > 0) printf "%.2f", s / l; else print "null" }')
+  echo "  audit fdatasync calls per login: $r ($((s1 - s0)) syncs, $((l1 - l0)) logins, warm-up included)"
+  jq --argjson r "$r" '. + {audit_syncs_per_login: $r}' "$1" > "$1.tmp" && mv "$1.tmp" "$1"
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 machine=$(jq -n --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
@@ -250,10 +263,12 @@ for p in $profiles; do
       perf_pid=$!
       pids+=("$perf_pid")
     fi
+    ac0=$(audit_counts "$port")
     "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
       --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" \
       --label "$p, $th eidgw thread(s)" --json "$tmp/$p/http-t$th.json" || \
       log "profile $p, $th thread(s): the run had errors (see above)"
+    note_syncs "$tmp/$p/http-t$th.json" "$ac0" "$(audit_counts "$port")"
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       { echo "# eidgw, profile $p, 2 threads: share of CPU samples by shared object"
@@ -268,10 +283,12 @@ for p in $profiles; do
     if [ "$th" = 2 ]; then
       # Latency at half of the peak just measured (paced logins, same daemon).
       half=$(jq '.logins_per_s / 2' "$tmp/$p/http-t2.json")
+      ac0=$(audit_counts "$port")
       "$loadgen" run --keys "$k" --profile "$p" --url "http://127.0.0.1:$port" --pid "$gw_pid" \
         --seconds "$seconds" --concurrency "$conc" --crypto-us "$crypto" --rate "$half" \
         --label "$p, 2 eidgw threads, half of peak" --json "$tmp/$p/http-half.json" || \
         log "profile $p, half of peak: the run had errors (see above)"
+      [ -s "$tmp/$p/http-half.json" ] && note_syncs "$tmp/$p/http-half.json" "$ac0" "$(audit_counts "$port")"
     fi
     stop_gw "$gw_pid"
   done
@@ -402,8 +419,8 @@ jq -n --argjson machine "$machine" --argjson memory "$memjson" --argjson redis "
 
 echo
 echo "=== summary (figures, not pass/fail; a shared 2-core machine is noisy) ==="
-printf '%-8s %-13s %9s %8s %7s %9s %9s %7s %8s %8s %6s\n' profile threads crypto_us valid/s val_x \
-  logins/s eidgw_us ratio acs_p99 tok_p99 errors
+printf '%-8s %-13s %9s %8s %7s %9s %9s %7s %9s %6s %8s %8s %6s\n' profile threads crypto_us valid/s \
+  val_x logins/s eidgw_us ratio overhead syncs acs_p99 tok_p99 errors
 for p in "${results[@]}"; do
   for th in 1 2 2_half_peak 2_audit_off; do
     jq -e --arg p "$p" --arg th "$th" '.profiles[$p]["http_threads_" + $th].logins' "$out" \
@@ -414,12 +431,15 @@ for p in "${results[@]}"; do
        (($x.stages.stages.validate_vs_floor_plus_parse*100|floor)/100),
        (($h.logins_per_s*10|floor)/10), ($h.eidgw_cpu_us_per_login|floor),
        (((($h.ratio // 0)*1000)|floor)/10|tostring + "%"),
+       (($h.eidgw_cpu_us_per_login - $x.stages.floor.crypto_us_per_login)|floor),
+       ($h.audit_syncs_per_login // "-"),
        $h.acs.p99_ms, $h.token.p99_ms, $h.errors] | @tsv' "$out" |
-      awk -F'\t' '{printf "%-8s %-13s %9s %8s %7s %9s %9s %7s %8.1f %8.1f %6s\n",
-        $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11}'
+      awk -F'\t' '{printf "%-8s %-13s %9s %8s %7s %9s %9s %7s %9s %6s %8.1f %8.1f %6s\n",
+        $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13}'
   done
 done
 echo "(crypto_us: bare OpenSSL per login; valid/s: Response validations per CPU second;"
 echo " val_x: validation / (its crypto + two parses), target <= 2; eidgw_us: eidgw CPU per"
-echo " login over HTTP; ratio = crypto_us / eidgw_us; p99 in ms; threads 2_half_peak: paced"
+echo " login over HTTP; ratio = crypto_us / eidgw_us; overhead = eidgw_us - crypto_us;"
+echo " syncs: audit fdatasync calls per login (whole run); p99 in ms; threads 2_half_peak: paced"
 echo " at half the 2-thread peak; 2_audit_off: the audit log disabled; all figures in $out)"

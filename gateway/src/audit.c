@@ -62,6 +62,7 @@ struct gw_audit {
 	uint64_t cp_mono_ns;
 	uint64_t written;			/* lines written ... */
 	uint64_t synced;			/* ... and known to be on disk */
+	uint64_t syncs;				/* successful fdatasync calls */
 	bool syncing;				/* a leader is in fdatasync */
 	enum eidgw_err failed;			/* sticky */
 	struct eidgw_buf line;			/* scratch, under mu */
@@ -381,8 +382,11 @@ wait_durable_locked(struct gw_audit *a, uint64_t upto)
 			/* After a failed sync the page cache state is unknown: stop for good. */
 			a->failed = EIDGW_E_AUDIT_FAILED;
 			gw_log(LOG_CRIT, NULL, "audit.failed", "fdatasync %s: %s", a->file, strerror(e));
-		} else if (target > a->synced)
-			a->synced = target;
+		} else {
+			a->syncs++;
+			if (target > a->synced)
+				a->synced = target;
+		}
 		pthread_cond_broadcast(&a->sync_cv);
 	}
 	return EIDGW_OK;
@@ -790,6 +794,17 @@ gw_audit_close(struct gw_audit *a, struct eidgw_diag *d)
 	pthread_mutex_unlock(&a->mu);
 	audit_free(a);
 	return rc;
+}
+
+void
+gw_audit_stats(struct gw_audit *a, struct gw_audit_stats *out)
+{
+	pthread_mutex_lock(&a->mu);
+	out->records = a->fr.size;
+	out->syncs = a->syncs;
+	out->unsynced = a->written - a->synced;
+	out->failed = a->failed != EIDGW_OK;
+	pthread_mutex_unlock(&a->mu);
 }
 
 bool

@@ -145,6 +145,15 @@ struct gw_audit_waiter {
  */
 bool gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc);
 
+/* Counters for /metrics. */
+struct gw_audit_stats {
+	uint64_t records;		/* leaves in the tree (every record, file_start included) */
+	uint64_t syncs;			/* successful fdatasync calls since open */
+	uint64_t unsynced;		/* lines written, not yet known to be on disk */
+	bool failed;
+};
+void gw_audit_stats(struct gw_audit *a, struct gw_audit_stats *out);
+
 /* True once a write or sync has failed: the log refuses every record until a restart. */
 bool gw_audit_failed(struct gw_audit *a);
 

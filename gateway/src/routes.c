@@ -71,12 +71,37 @@ h_readyz(struct gw_req *req, struct gw_resp *resp)
 		    cfg_ok, keys_ok, store_ok, audit_ok, draining);
 }
 
+/* The audit log's counters (when it is on): syncs per login = rate(syncs) / rate(logins). */
+static enum eidgw_err
+audit_metrics(struct gw_audit *a, struct eidgw_buf *out)
+{
+	struct gw_audit_stats st;
+
+	gw_audit_stats(a, &st);
+	return eidgw_buf_printf(out,
+	    "# HELP eidgw_audit_records Records in the audit log's Merkle tree.\n"
+	    "# TYPE eidgw_audit_records gauge\n"
+	    "eidgw_audit_records %llu\n"
+	    "# HELP eidgw_audit_syncs_total fdatasync calls that made audit lines durable.\n"
+	    "# TYPE eidgw_audit_syncs_total counter\n"
+	    "eidgw_audit_syncs_total %llu\n"
+	    "# HELP eidgw_audit_unsynced_lines Audit lines written but not yet known to be on disk.\n"
+	    "# TYPE eidgw_audit_unsynced_lines gauge\n"
+	    "eidgw_audit_unsynced_lines %llu\n"
+	    "# HELP eidgw_audit_failed 1 once the audit log has failed (sticky until a restart).\n"
+	    "# TYPE eidgw_audit_failed gauge\n"
+	    "eidgw_audit_failed %d\n",
+	    (unsigned long long)st.records, (unsigned long long)st.syncs,
+	    (unsigned long long)st.unsynced, st.failed ? 1 : 0);
+}
+
 static void
 h_metrics(struct gw_req *req, struct gw_resp *resp)
 {
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	if (gw_metrics_render(&resp->body) != EIDGW_OK)
+	if (gw_metrics_render(&resp->body) != EIDGW_OK ||
+	    (req->app->audit != NULL && audit_metrics(req->app->audit, &resp->body) != EIDGW_OK))
 		gw_resp_error_page(req, resp, 500);
 }
 

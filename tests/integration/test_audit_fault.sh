@@ -103,7 +103,11 @@ code=$(login_code jar1)
 [ "$(token "$code")" = 200 ] || fail "token while the disk works: $(cat "$tmp/tok.json")"
 jq -e '.access_token and .id_token' "$tmp/tok.json" >/dev/null || fail "no tokens: $(cat "$tmp/tok.json")"
 curl -s "$base/readyz" | jq -e '.status == "ready" and .checks.audit == "ok"' >/dev/null || fail "not ready at first"
-pass "disk works: login, tokens, ready (audit ok)"
+metric() { curl -s "$base/metrics" | sed -n "s/^$1 \\([0-9]*\\)$/\\1/p"; }
+[ "$(metric eidgw_audit_failed)" = 0 ] || fail "eidgw_audit_failed not 0"
+[ "$(metric eidgw_audit_syncs_total)" -ge 1 ] || fail "eidgw_audit_syncs_total: $(metric eidgw_audit_syncs_total)"
+[ "$(metric eidgw_audit_records)" -ge 5 ] || fail "eidgw_audit_records: $(metric eidgw_audit_records)"
+pass "disk works: login, tokens, ready (audit ok), audit metrics"
 
 # 2. A code is handed out, then the disk breaks before the token exchange.
 code=$(login_code jar2)
@@ -121,7 +125,8 @@ rm -f "$tmp/disk-broken"
 st=$(curl -s -o "$tmp/ready.json" -w '%{http_code}' "$base/readyz")
 [ "$st" = 503 ] || fail "readyz after the audit failure: $st"
 jq -e '.checks.audit == "failed"' "$tmp/ready.json" >/dev/null || fail "readyz body: $(cat "$tmp/ready.json")"
-pass "readyz: 503, audit failed (sticky until restart)"
+[ "$(metric eidgw_audit_failed)" = 1 ] || fail "eidgw_audit_failed not 1 after the failure"
+pass "readyz: 503, audit failed (sticky until restart); eidgw_audit_failed 1"
 
 # 4. Further logins are refused at their first audited step: no code leaves.
 code=$(login_code jar3)
