@@ -94,7 +94,10 @@ log_emit(int level, const char *req_id, const char *event, const char *msg, va_l
 	(void)snprintf(head, sizeof(head), "%s{\"ts\":\"%s\",\"level\":\"%s\"", prio, tsbuf,
 	    level_names[level]);
 	eidgw_buf_init(&b, LOG_LINE_MAX);
-	rc = eidgw_buf_puts(&b, head);
+	/* one allocation for a typical line instead of growing from 64 bytes */
+	rc = eidgw_buf_reserve(&b, 512);
+	if (rc == EIDGW_OK)
+		rc = eidgw_buf_puts(&b, head);
 	if (rc == EIDGW_OK)
 		rc = json_field(&b, "event", event != NULL ? event : "log");
 	if (rc == EIDGW_OK && req_id != NULL)
