@@ -481,10 +481,15 @@ static enum MHD_Result
 finish_durable(struct gw_http *h, struct http_req *hr, struct gw_resp *resp)
 {
 	struct gw_audit *audit = hr->req.app != NULL ? hr->req.app->audit : NULL;
+	enum MHD_Result ret;
 	enum eidgw_err rc;
 
-	if (hr->audit_ticket == 0 || audit == NULL)
-		return finish(h, &hr->req, resp);
+	if (hr->audit_ticket == 0 || audit == NULL) {
+		ret = finish(h, &hr->req, resp);
+		gw_log_batch_end();
+		return ret;
+	}
+	gw_log_batch_end();	/* the worker serves others while this answer is held */
 	hr->waiter = (struct gw_audit_waiter){ .ticket = hr->audit_ticket,
 	    .done = audit_durable_cb, .arg = hr };
 	hr->audit_ticket = 0;
@@ -610,6 +615,7 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 			resp.status = 500;
 		return finish(h, req, &resp);
 	}
+	gw_log_batch_begin();	/* the handler's info lines and the access line: one write */
 	r->fn(req, &resp);
 	return finish_durable(h, (struct http_req *)req, &resp);
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,16 @@
 
 #define LOG_LINE_MAX 8192
 
+#define LOG_BATCH_MAX (4 * LOG_LINE_MAX)
+
 static atomic_int log_level = LOG_INFO;
+
+/* The current request's collected info lines (this thread only). */
+static _Thread_local struct {
+	bool on;
+	size_t len;
+	char data[LOG_BATCH_MAX];
+} batch;
 static atomic_int log_journald = 0;
 
 static const char *const level_names[] = {
@@ -72,6 +82,23 @@ json_field(struct eidgw_buf *b, const char *k, const char *v)
 }
 
 static void
+write_all(const char *p, size_t n)
+{
+	size_t off;
+	ssize_t w;
+
+	for (off = 0; off < n; off += (size_t)w) {
+		w = write(STDERR_FILENO, p + off, n - off);
+		if (w < 0 && errno == EINTR) {
+			w = 0;
+			continue;
+		}
+		if (w <= 0)
+			break;
+	}
+}
+
+static void
 log_emit(int level, const char *req_id, const char *event, const char *msg, va_list kv)
 {
 	char tsbuf[32], prio[8], head[160];
@@ -79,8 +106,6 @@ log_emit(int level, const char *req_id, const char *event, const char *msg, va_l
 	struct eidgw_buf b;
 	struct timespec ts;
 	const char *k, *v;
-	ssize_t w;
-	size_t off;
 
 	if (level > atomic_load(&log_level))
 		return;
@@ -120,16 +145,36 @@ log_emit(int level, const char *req_id, const char *event, const char *msg, va_l
 			return;
 		}
 	}
-	for (off = 0; off < b.len; off += (size_t)w) {
-		w = write(STDERR_FILENO, b.data + off, b.len - off);
-		if (w < 0 && errno == EINTR) {
-			w = 0;
-			continue;
+	if (batch.on) {
+		if (level >= LOG_INFO && batch.len + b.len <= sizeof(batch.data)) {
+			memcpy(batch.data + batch.len, b.data, b.len);
+			batch.len += b.len;
+			eidgw_buf_free(&b);
+			return;
 		}
-		if (w <= 0)
-			break;
+		/* a warning (or a full batch): what was collected goes out first, in order */
+		if (batch.len > 0)
+			write_all(batch.data, batch.len);
+		batch.len = 0;
 	}
+	write_all(b.data, b.len);
 	eidgw_buf_free(&b);
+}
+
+void
+gw_log_batch_begin(void)
+{
+	batch.on = true;
+	batch.len = 0;
+}
+
+void
+gw_log_batch_end(void)
+{
+	if (batch.len > 0)
+		write_all(batch.data, batch.len);
+	batch.len = 0;
+	batch.on = false;
 }
 
 static void

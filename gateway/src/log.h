@@ -36,4 +36,13 @@ void gw_logkv(int level, const char *req_id, const char *event, const char *msg,
 void gw_log_diag(int level, const char *req_id, const char *event,
     const struct eidgw_diag *d);
 
+/*
+ * Per-thread batching for one request: between begin and end, info and
+ * debug lines of this thread are collected and written together with one
+ * write(2) at end (lines stay whole and in order; warnings and errors are
+ * still written at once).  end with nothing collected writes nothing.
+ */
+void gw_log_batch_begin(void);
+void gw_log_batch_end(void);
+
 #endif
