@@ -181,7 +181,7 @@ static const signed char b64_url_val[256] = {
 /*
  * Strict decoder: the alphabet only (standard: whitespace between
  * characters allowed and '=' padding required to a multiple of four; url:
- * no whitespace, padding optional), nothing after padding, and zero
+ * no whitespace, padding optional but, when present, complete), nothing after padding, and zero
  * leftover bits, so every accepted text is the canonical encoding of its
  * bytes.  Groups of four plain characters take a fast path that writes
  * three bytes straight into out; anything else (whitespace, padding, a bad
@@ -253,7 +253,7 @@ eidgw_b64_decode(struct eidgw_buf *out, const char *in, size_t n, bool url)
 	out->data[out->len] = '\0';
 	if (nchars % 4 == 1)
 		goto bad;
-	if (npad > 2 || (!url && npad != 0 && (nchars + npad) % 4 != 0))
+	if (npad > 2 || (npad != 0 && (nchars + npad) % 4 != 0))
 		goto bad;
 	if (!url && npad == 0 && nchars % 4 != 0)
 		goto bad;

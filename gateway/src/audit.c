@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,24 @@ struct gw_audit {
 	uint64_t written;			/* lines written ... */
 	uint64_t synced;			/* ... and known to be on disk */
 	uint64_t syncs;				/* successful fdatasync calls */
+	/* copies of the above for readers that must not wait on mu (readyz, metrics) */
+	_Atomic uint64_t pub_records, pub_syncs, pub_written, pub_synced;
+	atomic_bool pub_failed;
 	bool syncing;				/* a leader is in fdatasync */
 	enum eidgw_err failed;			/* sticky */
 	struct eidgw_buf line;			/* scratch, under mu */
 };
+
+/* Under mu: makes the counters readable without it. */
+static void
+publish_locked(struct gw_audit *a)
+{
+	atomic_store_explicit(&a->pub_records, a->fr.size, memory_order_relaxed);
+	atomic_store_explicit(&a->pub_syncs, a->syncs, memory_order_relaxed);
+	atomic_store_explicit(&a->pub_written, a->written, memory_order_relaxed);
+	atomic_store_explicit(&a->pub_synced, a->synced, memory_order_relaxed);
+	atomic_store(&a->pub_failed, a->failed != EIDGW_OK);
+}
 
 static const char *const event_names[GW_AUDIT_EVENT_MAX_] = {
 	[GW_AUDIT_START] = "start",
@@ -346,6 +361,7 @@ write_line_locked(struct gw_audit *a, bool record, struct eidgw_diag *d)
 	a->written++;
 	rc = EIDGW_OK;
 out:
+	publish_locked(a);
 	return rc;
 }
 
@@ -387,6 +403,7 @@ wait_durable_locked(struct gw_audit *a, uint64_t upto)
 			if (target > a->synced)
 				a->synced = target;
 		}
+		publish_locked(a);
 		pthread_cond_broadcast(&a->sync_cv);
 	}
 	return EIDGW_OK;
@@ -567,16 +584,28 @@ gw_audit_write(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit
 	return append_record(a, ev, fields, n, false, ticket, d);
 }
 
+enum eidgw_err
+gw_audit_wait_durable(struct gw_audit *a, uint64_t ticket)
+{
+	enum eidgw_err rc = EIDGW_OK;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->synced < ticket)
+		rc = wait_durable_locked(a, ticket);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
 bool
 gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc)
 {
 	bool now = true;
 
 	pthread_mutex_lock(&a->mu);
-	if (a->failed != EIDGW_OK) {
+	if (a->synced >= w->ticket) {
+		*rc = EIDGW_OK;		/* on disk, whatever happened after */
+	} else if (a->failed != EIDGW_OK) {
 		*rc = EIDGW_E_AUDIT_FAILED;
-	} else if (a->synced >= w->ticket) {
-		*rc = EIDGW_OK;
 	} else if (a->closing || !a->syncer_started) {
 		/* no sync thread to hand it to: wait here */
 		*rc = wait_durable_locked(a, w->ticket);
@@ -604,6 +633,7 @@ syncer_main(void *arg)
 	struct gw_audit_waiter *ready, *w, **pp;
 	struct timespec until;
 	enum eidgw_err rc;
+	uint64_t synced;
 	int w_rc;
 
 	pthread_mutex_lock(&a->mu);
@@ -621,10 +651,11 @@ syncer_main(void *arg)
 				continue;
 		}
 		rc = wait_durable_locked(a, a->written);
+		synced = a->synced;
 		ready = NULL;
 		pp = &a->waiters;
 		while ((w = *pp) != NULL) {
-			if (rc != EIDGW_OK || w->ticket <= a->synced) {
+			if (rc != EIDGW_OK || w->ticket <= synced) {
 				*pp = w->next;
 				w->next = ready;
 				ready = w;
@@ -635,7 +666,8 @@ syncer_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		while ((w = ready) != NULL) {
 			ready = w->next;	/* w may be gone once done returns */
-			w->done(w->arg, rc);
+			/* a record that reached the disk before the failure is durable */
+			w->done(w->arg, w->ticket <= synced ? EIDGW_OK : EIDGW_E_AUDIT_FAILED);
 		}
 		pthread_mutex_lock(&a->mu);
 	}
@@ -664,21 +696,48 @@ static enum eidgw_err
 rotate_locked(struct gw_audit *a, struct eidgw_diag *d)
 {
 	char prev[GW_AUDIT_FILE_MAX];
+	unsigned int seq0 = a->seq;
 	enum eidgw_err rc;
+	int r;
 
 	EIDGW_CHECK(a->failed == EIDGW_OK, d, EIDGW_E_AUDIT_FAILED,
 	    "audit: log unusable after an earlier failure");
-	EIDGW_TRY(checkpoint_locked(a, d));
-	EIDGW_TRY(wait_durable_locked(a, a->written));
 	/* No leader may hold the old descriptor when it closes. */
 	while (a->syncing)
 		pthread_cond_wait(&a->sync_cv, &a->mu);
+	/* Someone else rotated while we waited (the mutex was released). */
+	if (a->seq != seq0)
+		return EIDGW_OK;
+	EIDGW_CHECK(a->failed == EIDGW_OK, d, EIDGW_E_AUDIT_FAILED,
+	    "audit: log unusable after an earlier failure");
+	/*
+	 * From here on the mutex is held until the next file exists: the seal
+	 * (checkpoint) is the last line of the old file and every line of it is
+	 * synced on its own descriptor before it closes.  Rotation is rare, so
+	 * the sync under the mutex costs nothing worth a second path.
+	 */
+	EIDGW_TRY(checkpoint_locked(a, d));
+	do
+		r = fdatasync(a->fd);
+	while (r != 0 && errno == EINTR);
+	if (r != 0) {
+		a->failed = EIDGW_E_AUDIT_FAILED;
+		publish_locked(a);
+		EIDGW_FAIL(d, EIDGW_E_AUDIT_FAILED, "audit: fdatasync %s before rotation: %s",
+		    a->file, strerror(errno));
+	}
+	a->syncs++;
+	a->synced = a->written;
+	publish_locked(a);
+	pthread_cond_broadcast(&a->sync_cv);
 	(void)snprintf(prev, sizeof(prev), "%s", a->file);
 	close(a->fd);
 	a->fd = -1;
 	rc = new_file_locked(a, a->seq + 1, prev, d);
-	if (rc != EIDGW_OK)
+	if (rc != EIDGW_OK) {
 		a->failed = EIDGW_E_AUDIT_FAILED;
+		publish_locked(a);
+	}
 	else
 		gw_logkv(LOG_NOTICE, NULL, "audit.rotated", "audit log rotated", "file", a->file,
 		    "prev_file", prev, (const char *)NULL);
@@ -799,34 +858,29 @@ gw_audit_close(struct gw_audit *a, struct eidgw_diag *d)
 void
 gw_audit_stats(struct gw_audit *a, struct gw_audit_stats *out)
 {
-	pthread_mutex_lock(&a->mu);
-	out->records = a->fr.size;
-	out->syncs = a->syncs;
-	out->unsynced = a->written - a->synced;
-	out->failed = a->failed != EIDGW_OK;
-	pthread_mutex_unlock(&a->mu);
+	uint64_t written = atomic_load_explicit(&a->pub_written, memory_order_relaxed);
+	uint64_t synced = atomic_load_explicit(&a->pub_synced, memory_order_relaxed);
+
+	/* never waits on mu: a stalled disk must not stall /metrics */
+	out->records = atomic_load_explicit(&a->pub_records, memory_order_relaxed);
+	out->syncs = atomic_load_explicit(&a->pub_syncs, memory_order_relaxed);
+	out->unsynced = written > synced ? written - synced : 0;
+	out->failed = atomic_load(&a->pub_failed);
 }
 
 bool
 gw_audit_failed(struct gw_audit *a)
 {
-	bool f;
-
-	pthread_mutex_lock(&a->mu);
-	f = a->failed != EIDGW_OK;
-	pthread_mutex_unlock(&a->mu);
-	return f;
+	return atomic_load(&a->pub_failed);	/* never waits on mu (readyz) */
 }
 
 uint64_t
 gw_audit_unsynced(struct gw_audit *a)
 {
-	uint64_t n;
+	struct gw_audit_stats st;
 
-	pthread_mutex_lock(&a->mu);
-	n = a->written - a->synced;
-	pthread_mutex_unlock(&a->mu);
-	return n;
+	gw_audit_stats(a, &st);
+	return st.unsynced;
 }
 
 uint64_t
@@ -1117,6 +1171,7 @@ gw_audit_open(const char *dir, const struct eidgw_key *signing_key, const unsign
 locked_done:
 	a->cp_mono_ns = eidgw_mono_ns();
 	a->synced = a->written;
+	publish_locked(a);
 	pthread_mutex_unlock(&a->mu);
 	if (rc != EIDGW_OK)
 		goto out;

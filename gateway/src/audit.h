@@ -145,6 +145,13 @@ struct gw_audit_waiter {
  */
 bool gw_audit_when_durable(struct gw_audit *a, struct gw_audit_waiter *w, enum eidgw_err *rc);
 
+/*
+ * Waits on this thread until ticket is durable: EIDGW_OK, or
+ * EIDGW_E_AUDIT_FAILED if the log failed before.  For the rare caller that
+ * cannot hand the wait to the sync thread (the HTTP layer while stopping).
+ */
+enum eidgw_err gw_audit_wait_durable(struct gw_audit *a, uint64_t ticket);
+
 /* Counters for /metrics. */
 struct gw_audit_stats {
 	uint64_t records;		/* leaves in the tree (every record, file_start included) */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct gw_http {
 	uint16_t port;
 	atomic_uint inflight;
 	atomic_uint held;		/* answers suspended until their audit records are on disk */
+	atomic_bool stopping;		/* gw_http_stop is waiting: hold no more answers */
 	size_t max_body;
 	size_t max_headers;
 };
@@ -462,6 +464,24 @@ finish(struct gw_http *h, struct gw_req *req, struct gw_resp *resp)
 	return ret;
 }
 
+/* The answer's audit records never reached the disk: a 500 instead (JSON for JSON endpoints). */
+static void
+answer_not_durable(struct http_req *hr, struct gw_resp *resp)
+{
+	bool json = resp->content_type != NULL &&
+	    strncmp(resp->content_type, "application/json", 16) == 0;
+
+	gw_log(LOG_CRIT, hr->req.req_id, "audit.not_durable",
+	    "the audit record of this answer is not on disk: answering 500 instead");
+	resp_free(resp);
+	memset(resp, 0, sizeof(*resp));
+	eidgw_buf_init(&resp->body, 4u * 1024u * 1024u);
+	if (json)
+		gw_resp_json_error(resp, 500, "server_error", "temporarily unable to record the event");
+	else
+		gw_resp_error_page(&hr->req, resp, 500);
+}
+
 /* The audit sync thread: the records are on disk (or the log failed). */
 static void
 audit_durable_cb(void *arg, enum eidgw_err rc)
@@ -493,12 +513,23 @@ finish_durable(struct gw_http *h, struct http_req *hr, struct gw_resp *resp)
 	hr->waiter = (struct gw_audit_waiter){ .ticket = hr->audit_ticket,
 	    .done = audit_durable_cb, .arg = hr };
 	hr->audit_ticket = 0;
+	/*
+	 * Counted before stopping is read (both seq_cst): either gw_http_stop
+	 * sees this answer held and waits for it, or we see it stopping and do
+	 * not suspend (no connection may stay suspended into MHD_stop_daemon).
+	 */
+	atomic_fetch_add(&h->held, 1);
+	if (atomic_load(&h->stopping)) {
+		atomic_fetch_sub(&h->held, 1);
+		if (gw_audit_wait_durable(audit, hr->waiter.ticket) != EIDGW_OK)
+			answer_not_durable(hr, resp);
+		return finish(h, &hr->req, resp);
+	}
 	/* suspend before queueing: the sync thread may resume us at once */
 	hr->held = *resp;
 	if (resp->csp == resp->csp_buf)
 		hr->held.csp = hr->held.csp_buf;
 	hr->holding = true;
-	atomic_fetch_add(&h->held, 1);
 	MHD_suspend_connection(hr->req.conn);
 	if (gw_audit_when_durable(audit, &hr->waiter, &rc)) {
 		hr->audit_rc = rc;
@@ -512,25 +543,14 @@ static enum MHD_Result
 finish_held(struct gw_http *h, struct http_req *hr)
 {
 	struct gw_resp resp = hr->held;
-	bool json;
 
 	if (hr->held.csp == hr->held.csp_buf)
 		resp.csp = resp.csp_buf;
 	memset(&hr->held, 0, sizeof(hr->held));
 	hr->holding = false;
 	atomic_fetch_sub(&h->held, 1);
-	if (hr->audit_rc != EIDGW_OK) {
-		json = resp.content_type != NULL && strncmp(resp.content_type, "application/json", 16) == 0;
-		gw_log(LOG_CRIT, hr->req.req_id, "audit.not_durable",
-		    "the audit record of this answer is not on disk: answering 500 instead");
-		resp_free(&resp);
-		memset(&resp, 0, sizeof(resp));
-		eidgw_buf_init(&resp.body, 4u * 1024u * 1024u);
-		if (json)
-			gw_resp_json_error(&resp, 500, "server_error", "temporarily unable to record the event");
-		else
-			gw_resp_error_page(&hr->req, &resp, 500);
-	}
+	if (hr->audit_rc != EIDGW_OK)
+		answer_not_durable(hr, &resp);
 	return finish(h, &hr->req, &resp);
 }
 
@@ -576,7 +596,12 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const ch
 			errno = 0;
 			n = strtoull(clen, &end, 10);
 			if (errno != 0 || *end != '\0' || n > req->body.max) {
-				gw_resp_error_page(req, &resp, 413);
+				r = route_find(h, req->path);
+				if (r != NULL && (r->methods & GW_API))
+					gw_resp_json_error(&resp, 413, "invalid_request",
+					    "request body too large");
+				else
+					gw_resp_error_page(req, &resp, 413);
 				return finish(h, req, &resp);
 			}
 		}
@@ -779,6 +804,7 @@ gw_http_stop(struct gw_http *h, unsigned int grace_s)
 	 * the log still points at.  The sync always ends (on disk or failed),
 	 * so wait for it, however long the disk takes.
 	 */
+	atomic_store(&h->stopping, true);
 	for (deadline = 0; atomic_load(&h->held) > 0; deadline++) {
 		if (deadline % 250 == 0)
 			gw_log(LOG_WARNING, NULL, "http.stop",

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdatomic.h>
@@ -20,7 +21,8 @@
 
 #define LOG_LINE_MAX 8192
 
-#define LOG_BATCH_MAX (4 * LOG_LINE_MAX)
+/* One write of at most PIPE_BUF bytes stays whole on a pipe (container log drivers). */
+#define LOG_BATCH_MAX PIPE_BUF
 
 static atomic_int log_level = LOG_INFO;
 

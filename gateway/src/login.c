@@ -57,6 +57,7 @@ struct txn {
 	char csrf[64];
 	char *ref;			/* request ID / connector reference, after start */
 	int64_t created;
+	int64_t sent;			/* when the AuthnRequest (ForceAuthn) was made; 0 before */
 };
 
 static void
@@ -93,8 +94,8 @@ txn_save(struct gw_req *req, const struct txn *t)
 
 	if ((rc = oidc_authz_request_to_json(t->az, &az)) != EIDGW_OK)
 		return rc;
-	j = json_pack("{s:s, s:s, s:s, s:s*, s:I}", "a", az, "c", t->country, "x", t->csrf,
-	    "r", t->ref, "t", (json_int_t)t->created);
+	j = json_pack("{s:s, s:s, s:s, s:s*, s:I, s:I}", "a", az, "c", t->country, "x", t->csrf,
+	    "r", t->ref, "t", (json_int_t)t->created, "q", (json_int_t)t->sent);
 	if (j == NULL || (text = json_dumps(j, JSON_COMPACT)) == NULL) {
 		rc = EIDGW_E_NOMEM;
 		goto out;
@@ -121,7 +122,7 @@ txn_load(struct gw_req *req, const char *id, bool take, struct txn *t)
 	char key[8 + TXN_ID_LEN];
 	struct eidgw_buf b;
 	const char *az, *c, *x, *r;
-	json_int_t created;
+	json_int_t created, sent = 0;
 	json_t *j = NULL;
 	enum eidgw_err rc;
 
@@ -135,8 +136,8 @@ txn_load(struct gw_req *req, const char *id, bool take, struct txn *t)
 		goto out;
 	r = NULL;
 	if ((j = json_loadb(b.data, b.len, 0, NULL)) == NULL ||
-	    json_unpack(j, "{s:s, s:s, s:s, s?:s, s:I}", "a", &az, "c", &c, "x", &x, "r", &r,
-	    "t", &created) != 0 || strlen(c) > 2 || strlen(x) >= sizeof(t->csrf)) {
+	    json_unpack(j, "{s:s, s:s, s:s, s?:s, s:I, s?:I}", "a", &az, "c", &c, "x", &x, "r", &r,
+	    "t", &created, "q", &sent) != 0 || strlen(c) > 2 || strlen(x) >= sizeof(t->csrf)) {
 		rc = EIDGW_E_MALFORMED;
 		goto out;
 	}
@@ -146,6 +147,7 @@ txn_load(struct gw_req *req, const char *id, bool take, struct txn *t)
 	(void)snprintf(t->country, sizeof(t->country), "%s", c);
 	(void)snprintf(t->csrf, sizeof(t->csrf), "%s", x);
 	t->created = (int64_t)created;
+	t->sent = (int64_t)sent;
 	if (r != NULL && (t->ref = strdup(r)) == NULL)
 		rc = EIDGW_E_NOMEM;
 out:
@@ -425,6 +427,7 @@ start_saml(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *rt
 		return;
 	}
 	free(t->ref);
+	t->sent = eidgw_now();
 	if ((t->ref = strdup(ar->id)) == NULL || txn_save(req, t) != EIDGW_OK) {
 		saml_authnrequest_free(ar);
 		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
@@ -923,7 +926,8 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 	e.nrequired_attrs = nreq;
 	e.now = eidgw_now();
 	e.skew_s = cfg->limits.clock_skew_s;
-	e.authn_not_before = t.created;	/* the login began no later than the AuthnRequest (ForceAuthn) */
+	/* the AuthnRequest said ForceAuthn: no authentication from before it */
+	e.authn_not_before = t.sent != 0 ? t.sent : t.created;
 	e.max_bytes = cfg->limits.max_saml_response_bytes;
 	e.dec_keys = dec;
 	e.ndec_keys = ndec;

@@ -92,6 +92,22 @@ test_b64_reject(void **state)
 	assert_int_equal(eidgw_b64_decode(&b, "Zm9v\r\nYmFy", 10, false), EIDGW_OK);
 	assert_string_equal(b.data, "foobar");
 	eidgw_buf_free(&b);
+	/* base64url: padding may be left out, but when present it must be complete */
+	{
+		static const char *const bad_url[] = { "AAAA==", "AAA==", "AA=", "Zm9vYg=" };
+		size_t j;
+
+		for (j = 0; j < EIDGW_ARRAY_LEN(bad_url); j++) {
+			eidgw_buf_init(&b, 64);
+			assert_int_equal(eidgw_b64_decode(&b, bad_url[j], strlen(bad_url[j]), true),
+			    EIDGW_E_BAD_ENCODING);
+			eidgw_buf_free(&b);
+		}
+		eidgw_buf_init(&b, 64);
+		assert_int_equal(eidgw_b64_decode(&b, "Zm9vYg==", 8, true), EIDGW_OK);
+		assert_string_equal(b.data, "foob");
+		eidgw_buf_free(&b);
+	}
 	/* ... but not in base64url (JOSE) */
 	eidgw_buf_init(&b, 64);
 	assert_int_equal(eidgw_b64_decode(&b, "Zm9v YmFy", 9, true), EIDGW_E_BAD_ENCODING);

@@ -14,6 +14,7 @@
 #include "testlib.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
@@ -959,6 +960,106 @@ test_unwaited_record_synced(void **state)
 	eidgw_key_free(k);
 }
 
+/*
+ * Size rotation while 4 threads write (held-answer writes and plain appends
+ * mixed): every rotated file is sealed (its last line is a checkpoint), holds
+ * records beyond its file_start (no rotation twice in a row), and the chain
+ * of all files verifies with every record in it.
+ */
+#define ROT_THREADS 4
+#define ROT_PER_THREAD 150
+
+static void *
+rot_main(void *p)
+{
+	struct thr_arg *t = p;
+	struct eidgw_diag d = { 0 };
+	struct held h;
+	uint64_t ticket;
+	int i;
+
+	for (i = 0; i < ROT_PER_THREAD; i++) {
+		struct gw_audit_field f[] = { GW_AUDIT_INT("thread", t->id), GW_AUDIT_INT("n", i) };
+
+		if (i % 2 == 0) {
+			if (gw_audit_append(t->a, GW_AUDIT_TOKENS_ISSUED, f, 2, &d) != EIDGW_OK)
+				return (void *)1;
+			continue;
+		}
+		memset(&h, 0, sizeof(h));
+		if (gw_audit_write(t->a, GW_AUDIT_CODE_REUSE, f, 2, &ticket, &d) != EIDGW_OK)
+			return (void *)1;
+		h.w = (struct gw_audit_waiter){ .ticket = ticket, .done = held_done, .arg = &h };
+		if (!gw_audit_when_durable(t->a, &h.w, &h.rc))
+			while (atomic_load(&h.calls) == 0)
+				sched_yield();
+		if (h.rc != EIDGW_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void
+test_rotation_under_load(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	struct thr_arg args[ROT_THREADS];
+	pthread_t th[ROT_THREADS];
+	char *dir = tl_mkdtemp(), why[512] = "", name[64], *text, *last;
+	const char *names[256];
+	char namebuf[256][64];
+	unsigned int nfiles = 0, i;
+	void *ret;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
+	gw_audit_set_rotate_bytes(a, 8192);
+	for (i = 0; i < ROT_THREADS; i++) {
+		args[i].a = a;
+		args[i].id = (int)i;
+		assert_int_equal(pthread_create(&th[i], NULL, rot_main, &args[i]), 0);
+	}
+	for (i = 0; i < ROT_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	for (i = 1; i < 256; i++) {
+		(void)snprintf(name, sizeof(name), "audit-%06u.log", i);
+		if (access(tl_path(dir, name), F_OK) != 0)
+			break;
+		(void)snprintf(namebuf[nfiles], sizeof(namebuf[0]), "%s", name);
+		names[nfiles] = namebuf[nfiles];
+		nfiles++;
+	}
+	assert_true(nfiles >= 3);	/* ~50 KiB of records at 8 KiB per file */
+	for (i = 0; i < nfiles; i++) {
+		text = tl_read_file(tl_path(dir, names[i]), &len);
+		assert_non_null(text);
+		assert_true(len > 0 && text[len - 1] == '\n');
+		text[len - 1] = '\0';
+		last = strrchr(text, '\n');
+		last = last != NULL ? last + 1 : text;
+		if (strstr(last, "\"type\":\"checkpoint\"") == NULL)
+			fail_msg("%s does not end with a checkpoint: %.120s", names[i], last);
+		/* more than a file_start and the seal: records */
+		if (strstr(text, "\"event\":\"tokens_issued\"") == NULL &&
+		    strstr(text, "\"event\":\"code_reuse\"") == NULL)
+			fail_msg("%s holds no record beyond its file_start", names[i]);
+		free(text);
+	}
+	if (verify_files(dir, names, nfiles, k->pub, &vs, why, sizeof(why)) != EIDGW_OK)
+		fail_msg("%s", why);
+	assert_int_equal(vs.fr.size, nfiles + ROT_THREADS * ROT_PER_THREAD);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -1039,6 +1140,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_held_until_durable),
 		cmocka_unit_test(test_held_released_by_close),
 		cmocka_unit_test(test_unwaited_record_synced),
+		cmocka_unit_test(test_rotation_under_load),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)

@@ -289,6 +289,16 @@ test_body_limit(void **state)
 	http_do("POST", url(f, "/healthz"), big, 4000, NULL, &r);
 	assert_int_equal(r.status, 405);
 	hres_free(&r);
+	/* an API route gets both refusals as OAuth JSON */
+	http_do("POST", url(f, "/oidc/token"), big, bigsz, NULL, &r);
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(hdr(&r, "Content-Type"), "application/json"));
+	assert_non_null(strstr(r.body.data, "\"error\":\"invalid_request\""));
+	hres_free(&r);
+	http_do("POST", url(f, "/oidc/token"), big, bigsz, chunked, &r);
+	assert_int_equal(r.status, 413);
+	assert_non_null(strstr(hdr(&r, "Content-Type"), "application/json"));
+	hres_free(&r);
 	free(big);
 }
 
