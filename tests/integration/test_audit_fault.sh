@@ -48,38 +48,13 @@ fdatasync(int fd)
 C
 ${CC:-cc} -shared -fPIC -O2 -o "$tmp/faultsync.so" "$tmp/faultsync.c" -ldl || fail "cannot build the shim"
 
-mkdir -p "$tmp/certs"
-"$src/certs/mkdev.sh" "$tmp/certs/dev" >/dev/null
-cp -r "$src/conf" "$tmp/conf"
-rm -f "$tmp/conf/countries/"*.yaml
-cat > "$tmp/conf/countries/BE.yaml" <<YAML
-country: BE
-name: "Test (BE)"
-enabled: true
-connector: test-auto
-max_loa: high
-plugin_settings:
-  i_understand_this_is_for_tests: true
-  person_identifier: BE/BE/TEST-0001
-  family_name: Peeters
-  given_name: Anna
-  birth_date: 1990-04-01
-  loa: high
-YAML
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" -e "s|^\(  public_url: \).*|\1http://127.0.0.1:$port|" \
-  -e 's/^\(  backend: \)lmdb/\1memory/' \
-  -e "s|^clients_dir:|plugins_dir: $build/connectors\nclients_dir:|" "$tmp/conf/gateway.yaml"
-
+. "$src/tests/lib/testauto.sh"
+testauto_conf "$tmp"
+port=$TA_PORT
 # ASan builds want their runtime first; the shim only needs to come before libc.
-EIDGW_FAULT_FILE=$tmp/disk-broken LD_PRELOAD=$tmp/faultsync.so \
-  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-  "$bin" --config "$tmp/conf/gateway.yaml" 2> "$tmp/log" &
-gw=$!
-for _ in $(seq 1 100); do
-  grep -q '"event":"startup.listening"' "$tmp/log" && break; kill -0 "$gw" || fail "eidgw died"; sleep 0.1
-done
-grep -q '"event":"startup.listening"' "$tmp/log" || fail "not listening"
+testauto_start "$tmp" "$tmp/log" EIDGW_FAULT_FILE="$tmp/disk-broken" LD_PRELOAD="$tmp/faultsync.so" \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" || { gw=${TA_PID:-}; fail "eidgw did not start"; }
+gw=$TA_PID
 base=http://127.0.0.1:$port
 cb=http%3A%2F%2F127.0.0.1%3A8090%2Fcallback
 V=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ

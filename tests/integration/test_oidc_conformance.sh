@@ -23,24 +23,8 @@ pass() { echo "ok: $*"; n_ok=$((n_ok + 1)); }
 PY=/usr/bin/python3
 
 # ---- a gateway of our own -------------------------------------------------
-mkdir -p "$tmp/certs"
-"$src/certs/mkdev.sh" "$tmp/certs/dev" >/dev/null
-cp -r "$src/conf" "$tmp/conf"
-rm -f "$tmp/conf/countries/"*.yaml
-cat > "$tmp/conf/countries/BE.yaml" <<YAML
-country: BE
-name: "Test (BE)"
-enabled: true
-connector: test-auto
-max_loa: high
-plugin_settings:
-  i_understand_this_is_for_tests: true
-  person_identifier: BE/BE/CONF-0001
-  family_name: Peeters
-  given_name: Anna
-  birth_date: 1990-04-01
-  loa: high
-YAML
+. "$src/tests/lib/testauto.sh"
+testauto_conf "$tmp" BE/BE/CONF-0001
 cs=$tmp/conf/clients
 # other-sector: another redirect host, so another pairwise sector
 sed -e 's/^client_id:.*/client_id: other-sector/' -e 's|127.0.0.1:8090/callback|localhost:8091/cb|' \
@@ -69,16 +53,9 @@ s = s.replace(anchor, anchor + """    - kid: conf-next-rs256
 """)
 open(p, "w").write(s)
 PY
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i -e "s/^\(  listen: \).*/\1127.0.0.1:$port/" -e "s|^\(  public_url: \).*|\1http://127.0.0.1:$port|" \
-  -e 's/^\(  backend: \)lmdb/\1memory/' \
-  -e "s|^clients_dir:|plugins_dir: $build/connectors\nclients_dir:|" "$tmp/conf/gateway.yaml"
-"$bin" --config "$tmp/conf/gateway.yaml" 2> "$tmp/log" &
-gw=$!
-for _ in $(seq 1 100); do
-  grep -q '"event":"startup.listening"' "$tmp/log" && break; kill -0 "$gw" || fail "eidgw died"; sleep 0.1
-done
-grep -q '"event":"startup.listening"' "$tmp/log" || fail "not listening"
+port=$TA_PORT
+testauto_start "$tmp" "$tmp/log" || { gw=${TA_PID:-}; fail "eidgw did not start"; }
+gw=$TA_PID
 
 base=http://127.0.0.1:$port
 SECRET=demo-service-secret-change-me-0123456789
