@@ -1,6 +1,7 @@
 /* audit_events.c - see audit_events.h. */
 #include "audit_events.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -24,9 +25,10 @@ gw_sha256_hex(const void *data, size_t len, char out[65])
 	eidgw_hex(out, md, 32);
 }
 
-enum eidgw_err
-gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_audit_field *f,
-    size_t n)
+/* Writes one record of req; with hold, req's answer waits until it is on disk. */
+static enum eidgw_err
+audit_write(const struct gw_req *req, enum gw_audit_event ev, const struct gw_audit_field *f,
+    size_t n, bool hold)
 {
 	struct eidgw_diag d = { 0 };
 	enum eidgw_err rc;
@@ -34,29 +36,27 @@ gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_a
 
 	if (req->app == NULL || req->app->audit == NULL)
 		return EIDGW_OK;
-	/* written now; the answer waits (without this thread) until it is on disk */
 	rc = gw_audit_write(req->app->audit, ev, f, n, &ticket, &d);
 	if (rc != EIDGW_OK)
 		gw_log_diag(LOG_CRIT, req->req_id, "audit.append_failed", &d);
-	else
+	else if (hold)
 		gw_req_hold_for_audit(req, ticket);
 	return rc;
+}
+
+enum eidgw_err
+gw_audit_req(const struct gw_req *req, enum gw_audit_event ev, const struct gw_audit_field *f,
+    size_t n)
+{
+	/* written now; the answer waits (without this thread) until it is on disk */
+	return audit_write(req, ev, f, n, true);
 }
 
 enum eidgw_err
 gw_audit_req_progress(const struct gw_req *req, enum gw_audit_event ev,
     const struct gw_audit_field *f, size_t n)
 {
-	struct eidgw_diag d = { 0 };
-	enum eidgw_err rc;
-	uint64_t ticket = 0;
-
-	if (req->app == NULL || req->app->audit == NULL)
-		return EIDGW_OK;
-	rc = gw_audit_write(req->app->audit, ev, f, n, &ticket, &d);
-	if (rc != EIDGW_OK)
-		gw_log_diag(LOG_CRIT, req->req_id, "audit.append_failed", &d);
-	return rc;
+	return audit_write(req, ev, f, n, false);
 }
 
 char *
