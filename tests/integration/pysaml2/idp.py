@@ -55,9 +55,9 @@ def eidas_encryption():
 
 
 def allow_ecdsa():
-    """pysaml2 7.0.1 hard-codes RSA signature URIs in its allow-list (entity.py
-    "XXX sig/digest-allowed should be configurable"); xmlsec1 itself signs
-    ECDSA fine, so add the URI to pysaml2's list."""
+    """pysaml2 7.0.1 hard-codes RSA signature URIs in its allow-list (its
+    entity.py carries a to-do to make that list configurable); xmlsec1 itself
+    signs ECDSA fine, so add the URI to pysaml2's list."""
     saml2.entity.SIG_ALLOWED_ALG = tuple(saml2.entity.SIG_ALLOWED_ALG) + (
         ("SIG_ECDSA_SHA256", ECDSA_SHA256),)
 
