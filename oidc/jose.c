@@ -269,6 +269,9 @@ oidc_client_assertion_verify(const struct oidc_provider *p, const struct oidc_pc
 	alg = oidc_alg_from_name(json_string_value(json_object_get(hdr, "alg")));
 	if (alg == OIDC_ALG_DEFAULT)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion alg not allowed");
+	/* RFC 7591 token_endpoint_auth_signing_alg: a client registered for one alg uses only it. */
+	if (c->assertion_alg != OIDC_ALG_DEFAULT && alg != c->assertion_alg)
+		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion alg is not the client's registered alg");
 	/* RFC 7515 §4.1.11: unknown critical extensions MUST be rejected. */
 	if (json_object_get(hdr, "crit") != NULL)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion has crit");

@@ -148,6 +148,9 @@ struct oidc_client {
 	/* RFC 9449 §5.2 metadata of the same name: every token request must
 	 * carry a DPoP proof, so every access token is DPoP-bound. */
 	bool dpop_bound_access_tokens;
+	/* private_key_jwt: the one alg accepted for client assertions (RFC 7591
+	 * token_endpoint_auth_signing_alg); DEFAULT = any of PS256/ES256/RS256. */
+	enum oidc_alg token_endpoint_auth_signing_alg;
 };
 
 struct oidc_config {

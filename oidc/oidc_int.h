@@ -30,6 +30,7 @@ struct oidc_pclient {
 	int min_rank;
 	int default_rank;
 	bool dpop_required;	/* dpop_bound_access_tokens */
+	enum oidc_alg assertion_alg;	/* DEFAULT: any allowed alg */
 	int64_t at_ttl, idt_ttl;
 };
 

@@ -467,6 +467,10 @@ client_copy(struct oidc_pclient *c, const struct oidc_client *in, struct eidgw_d
 		    c->client_id);
 	c->require_par = in->require_par;
 	c->dpop_required = in->dpop_bound_access_tokens;
+	c->assertion_alg = in->token_endpoint_auth_signing_alg;
+	if (c->assertion_alg != OIDC_ALG_DEFAULT && oidc_alg_name(c->assertion_alg) == NULL)
+		EIDGW_FAIL(d, EIDGW_E_OIDC_CONFIG, "client %s: assertion alg not allowed",
+		    c->client_id);
 	c->min_rank = in->min_acr != NULL ? oidc_loa_rank(in->min_acr) : 1;
 	c->default_rank = in->default_acr != NULL ? oidc_loa_rank(in->default_acr) : 2;
 	if (c->min_rank == 0 || c->default_rank == 0)

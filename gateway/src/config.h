@@ -144,6 +144,7 @@ struct gw_client_conf {
 	size_t n_scopes;
 	char *sector_identifier;	/* pairwise sector; default: redirect_uri host */
 	char *id_token_alg;		/* default PS256 */
+	char *assertion_alg;		/* private_key_jwt: the one alg accepted; NULL = any allowed */
 	bool require_par;
 	bool dpop_bound_access_tokens;	/* RFC 9449 §5.2: DPoP required at the token endpoint */
 	enum gw_loa min_loa;		/* floor: never issue below */

@@ -254,6 +254,8 @@ build_oidc(struct gw_app *app, const struct gw_config *cfg, struct gw_runtime *r
 		o->id_token_alg = c->id_token_alg != NULL ? oidc_alg_from_name(c->id_token_alg) :
 		    OIDC_ALG_DEFAULT;
 		o->require_par = c->require_par;
+		o->token_endpoint_auth_signing_alg = c->assertion_alg != NULL ?
+		    oidc_alg_from_name(c->assertion_alg) : OIDC_ALG_DEFAULT;
 		o->dpop_bound_access_tokens = c->dpop_bound_access_tokens;
 		o->min_acr = gw_loa_uri(c->min_loa);
 		o->default_acr = gw_loa_uri(c->default_loa);

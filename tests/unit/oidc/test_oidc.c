@@ -1633,6 +1633,49 @@ par_with_assertion(const char *aud, const char *jti, int want_status)
 	free(jwt);
 }
 
+/*
+ * A client registered with token_endpoint_auth_signing_alg (RFC 7591) gets
+ * only that alg accepted: here PS256 (a FAPI 2.0 client), so the same
+ * client's valid ES256 assertion is refused and its PS256 one accepted.
+ */
+static void
+test_token_assertion_alg_pinned(void **state)
+{
+	struct oidc_signing_key keys[4];
+	struct oidc_client cl[4];
+	struct oidc_config c;
+	struct oidc_provider *saved = F.p, *pinned = NULL;
+	struct oidc_response out;
+	struct eidgw_diag d = { 0 };
+	char *code, *jwt;
+
+	(void)state;
+	make_config(&c, keys, cl);
+	cl[2].token_endpoint_auth_signing_alg = OIDC_ALG_PS256;
+	assert_int_equal(oidc_provider_new(&c, &pinned, &d), EIDGW_OK);
+	F.p = pinned;
+	code = get_code(F.p, FULL_Q("rp-jwt"), OIDC_LOA_SUBSTANTIAL);
+	jwt = assertion(F.k_cli_ec, OIDC_ALG_ES256, "cli-ec", "rp-jwt", "rp-jwt", "\"" ISS "\"",
+	    60, "pinned-es");
+	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_E_OIDC_ASSERTION);
+	assert_oauth_error(&out, 401, "invalid_client");
+	oidc_response_free(&out);
+	free(jwt);
+	jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt", "\"" ISS "\"",
+	    60, "pinned-ps");
+	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_OK);
+	assert_int_equal(out.status, 200);
+	oidc_response_free(&out);
+	free(jwt);
+	free(code);
+	F.p = saved;
+	oidc_provider_free(pinned);
+	/* an alg outside the allow-list cannot be registered */
+	make_config(&c, keys, cl);
+	cl[2].token_endpoint_auth_signing_alg = (enum oidc_alg)99;
+	assert_int_equal(oidc_provider_new(&c, &pinned, &d), EIDGW_E_OIDC_CONFIG);
+}
+
 static void
 test_par_private_key_jwt(void **state)
 {
@@ -2017,6 +2060,7 @@ main(void)
 		cmocka_unit_test(test_token_grant_refusals),
 		cmocka_unit_test(test_token_client_auth_secrets),
 		cmocka_unit_test(test_token_private_key_jwt),
+		cmocka_unit_test(test_token_assertion_alg_pinned),
 		cmocka_unit_test(test_par_private_key_jwt),
 		cmocka_unit_test(test_unmet_acr),
 		cmocka_unit_test(test_userinfo_refusals),
