@@ -50,6 +50,7 @@ struct gw_audit {
 	pthread_t syncer;
 	bool syncer_started;
 	struct gw_audit_waiter *waiters;	/* answers held until their records are durable */
+	bool rotate_due;			/* the file passed rotate_bytes: the sync thread rotates */
 	bool closing;
 
 	int lock_fd;				/* flock'd audit.lock: one writer per directory */
@@ -551,7 +552,14 @@ append_record(struct gw_audit *a, enum gw_audit_event ev, const struct gw_audit_
 	EIDGW_CHECK(a->failed == EIDGW_OK && !a->closing, d, EIDGW_E_AUDIT_FAILED,
 	    "audit: log unusable after an earlier failure or closing");
 	EIDGW_TRY(record_locked(a, ev, f.data, d));
-	if (a->rotate_bytes > 0 && (uint64_t)a->off >= a->rotate_bytes)
+	if (a->rotate_bytes > 0 && (uint64_t)a->off >= a->rotate_bytes && !wait &&
+	    a->syncer_started) {
+		/* an HTTP worker: the sync thread rotates (file creation and syncs), not this thread */
+		if (!a->rotate_due) {
+			a->rotate_due = true;
+			pthread_cond_signal(&a->work_cv);
+		}
+	} else if (a->rotate_bytes > 0 && (uint64_t)a->off >= a->rotate_bytes)
 		EIDGW_TRY(rotate_locked(a, d));
 	else if (a->fr.size - a->cp_size >= a->cp_every)
 		EIDGW_TRY(checkpoint_locked(a, d));
@@ -631,6 +639,7 @@ syncer_main(void *arg)
 {
 	struct gw_audit *a = arg;
 	struct gw_audit_waiter *ready, *w, **pp;
+	struct eidgw_diag rd = { 0 };
 	struct timespec until;
 	enum eidgw_err rc;
 	uint64_t synced;
@@ -641,8 +650,16 @@ syncer_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += 1;
 		w_rc = 0;
-		while (a->waiters == NULL && !a->closing && w_rc != ETIMEDOUT)
+		while (a->waiters == NULL && !a->closing && !a->rotate_due && w_rc != ETIMEDOUT)
 			w_rc = pthread_cond_timedwait(&a->work_cv, &a->mu, &until);
+		if (a->rotate_due && !a->closing) {
+			/* a size rotation asked for by gw_audit_write */
+			eidgw_diag_clear(&rd);
+			if (a->failed == EIDGW_OK && a->rotate_bytes > 0 &&
+			    (uint64_t)a->off >= a->rotate_bytes && rotate_locked(a, &rd) != EIDGW_OK)
+				gw_log(LOG_CRIT, NULL, "audit.rotate_failed", "%s", rd.reason);
+			a->rotate_due = false;
+		}
 		if (a->waiters == NULL) {
 			if (a->closing)
 				break;		/* close syncs what is left */

@@ -179,7 +179,9 @@ enum eidgw_err gw_audit_rotate(struct gw_audit *a, struct eidgw_diag *d) EIDGW_M
 
 /*
  * Rotates automatically once the current file reaches bytes (checked after
- * each append; 0 = only by gw_audit_rotate).  Default GW_AUDIT_ROTATE_BYTES.
+ * each record: gw_audit_append rotates on its own thread, gw_audit_write
+ * leaves it to the sync thread, moments later; 0 = only by
+ * gw_audit_rotate).  Default GW_AUDIT_ROTATE_BYTES.
  */
 void gw_audit_set_rotate_bytes(struct gw_audit *a, uint64_t bytes);
 

@@ -1060,6 +1060,48 @@ test_rotation_under_load(void **state)
 	eidgw_key_free(k);
 }
 
+/* Records written without waiting (the HTTP path) rotate on the sync thread, and every file is sealed. */
+static void
+test_rotation_by_sync_thread(void **state)
+{
+	struct gw_audit_vstate vs;
+	struct eidgw_diag d = { 0 };
+	struct eidgw_key *k = new_key("ED25519");
+	struct gw_audit *a = NULL;
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	const char *names[] = { "audit-000001.log", "audit-000002.log", "audit-000003.log" };
+	char *dir = tl_mkdtemp(), why[512] = "", *text;
+	uint64_t ticket;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
+	gw_audit_set_rotate_bytes(a, 4096);
+	for (i = 0; i < 40; i++) {
+		struct gw_audit_field f[] = { GW_AUDIT_INT("n", i) };
+
+		assert_int_equal(gw_audit_write(a, GW_AUDIT_LOGIN_STARTED, f, 1, &ticket, &d),
+		    EIDGW_OK);
+	}
+	/* 40 records are well past 4 KiB: the sync thread rotates shortly after, by itself */
+	for (i = 0; i < 300 && access(tl_path(dir, names[1]), F_OK) != 0; i++)
+		nanosleep(&pause, NULL);
+	assert_int_equal(access(tl_path(dir, names[1]), F_OK), 0);
+	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
+	text = tl_read_file(tl_path(dir, names[0]), &len);
+	assert_non_null(text);
+	text[len - 1] = '\0';
+	assert_non_null(strstr(strrchr(text, '\n') + 1, "\"type\":\"checkpoint\""));	/* sealed */
+	free(text);
+	if (verify_files(dir, names, access(tl_path(dir, names[2]), F_OK) == 0 ? 3 : 2, k->pub,
+	    &vs, why, sizeof(why)) != EIDGW_OK)
+		fail_msg("%s", why);
+	tl_rmtree(dir);
+	free(dir);
+	eidgw_key_free(k);
+}
+
 /* ---- helper mode for the CLI tests --------------------------------------- */
 
 static int
@@ -1141,6 +1183,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_held_released_by_close),
 		cmocka_unit_test(test_unwaited_record_synced),
 		cmocka_unit_test(test_rotation_under_load),
+		cmocka_unit_test(test_rotation_by_sync_thread),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--write-log") == 0)
