@@ -783,15 +783,17 @@ gw_http_stop(struct gw_http *h, unsigned int grace_s)
 {
 	uint64_t deadline;
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	MHD_socket fd;
 
 	if (h == NULL)
 		return;
-	/* Stop accepting; requests already read keep going. */
-	fd = MHD_quiesce_daemon(h->mhd);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
-	h->listen_fd = -1;
+	/*
+	 * Requests in flight finish within the grace period while /readyz
+	 * already says 503 (the caller set draining), so a load balancer sends
+	 * nothing new.  MHD_quiesce_daemon is not used: on an epoll daemon with
+	 * worker threads it races with the workers' own removal of the listen
+	 * socket and libmicrohttpd aborts the process (an open libmicrohttpd
+	 * defect, seen in CI); MHD_stop_daemon below closes the socket.
+	 */
 	deadline = eidgw_mono_ns() + (uint64_t)grace_s * 1000000000ull;
 	while (atomic_load(&h->inflight) > 0 && eidgw_mono_ns() < deadline)
 		nanosleep(&ts, NULL);
