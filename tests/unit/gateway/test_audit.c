@@ -598,6 +598,26 @@ struct thr_arg {
 	int id;
 };
 
+/* Runs n writer threads fn(&args[i]) on a and asserts each returned NULL. */
+static void
+run_writers(struct gw_audit *a, void *(*fn)(void *), struct thr_arg *args, int n)
+{
+	pthread_t th[16];
+	void *ret;
+	int i;
+
+	assert_true(n <= 16);
+	for (i = 0; i < n; i++) {
+		args[i].a = a;
+		args[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, fn, &args[i]), 0);
+	}
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+}
+
 #define THREADS 8
 #define PER_THREAD 150
 
@@ -625,23 +645,13 @@ test_threads(void **state)
 	struct eidgw_key *k = new_key("ED25519");
 	struct gw_audit *a = NULL;
 	struct thr_arg args[THREADS];
-	pthread_t th[THREADS];
 	const char *names[] = { "audit-000001.log" };
 	char *dir = tl_mkdtemp(), why[512] = "", *text, *p, needle[64];
-	void *ret;
 	int i, j;
 
 	(void)state;
 	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 50, 1, &a, &d), EIDGW_OK);
-	for (i = 0; i < THREADS; i++) {
-		args[i].a = a;
-		args[i].id = i;
-		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
-	}
-	for (i = 0; i < THREADS; i++) {
-		assert_int_equal(pthread_join(th[i], &ret), 0);
-		assert_null(ret);
-	}
+	run_writers(a, thr_main, args, THREADS);
 	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
 	assert_int_equal(verify_files(dir, names, 1, k->pub, &vs, why, sizeof(why)), EIDGW_OK);
 	assert_int_equal(vs.fr.size, 1 + THREADS * PER_THREAD);
@@ -1007,26 +1017,16 @@ test_rotation_under_load(void **state)
 	struct eidgw_key *k = new_key("ED25519");
 	struct gw_audit *a = NULL;
 	struct thr_arg args[ROT_THREADS];
-	pthread_t th[ROT_THREADS];
 	char *dir = tl_mkdtemp(), why[512] = "", name[64], *text, *last;
 	const char *names[256];
 	char namebuf[256][64];
 	unsigned int nfiles = 0, i;
-	void *ret;
 	size_t len;
 
 	(void)state;
 	assert_int_equal(gw_audit_open(dir, k, hmac_key, 32, 1000, 0, &a, &d), EIDGW_OK);
 	gw_audit_set_rotate_bytes(a, 8192);
-	for (i = 0; i < ROT_THREADS; i++) {
-		args[i].a = a;
-		args[i].id = (int)i;
-		assert_int_equal(pthread_create(&th[i], NULL, rot_main, &args[i]), 0);
-	}
-	for (i = 0; i < ROT_THREADS; i++) {
-		assert_int_equal(pthread_join(th[i], &ret), 0);
-		assert_null(ret);
-	}
+	run_writers(a, rot_main, args, ROT_THREADS);
 	assert_int_equal(gw_audit_close(a, &d), EIDGW_OK);
 	for (i = 1; i < 256; i++) {
 		(void)snprintf(name, sizeof(name), "audit-%06u.log", i);
