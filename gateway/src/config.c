@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -244,7 +246,13 @@ cfg_hash(struct cfg_ctx *x, const char *path, const void *data, size_t len)
 
 /*
  * Reads a whole regular file of at most max bytes into *out (NUL-terminated).
- * Returns 0, or an errno value (EFBIG when too large).
+ * Returns 0, or an errno value (EFBIG when too large, EISDIR for a
+ * directory, CFG_ENOTREG for any other file that is not a regular one).
+ *
+ * The file is opened non-blocking and checked with fstat before a byte is
+ * read: a FIFO (or a device) dropped into a configuration directory would
+ * otherwise block open() or read() forever, and with it --check-config and
+ * the daemon's main thread (which then no longer takes SIGHUP or SIGTERM).
  */
 int
 cfg_read_file(const char *path, size_t max, char **out, size_t *lenp)
@@ -252,22 +260,23 @@ cfg_read_file(const char *path, size_t max, char **out, size_t *lenp)
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f;
-	int e = 0;
+	ssize_t n;
+	int fd, e = 0;
 
 	*out = NULL;
 	*lenp = 0;
-	if ((f = fopen(path, "rb")) == NULL)
+	st.st_size = 0;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
 		return errno != 0 ? errno : EIO;
-	if (fstat(fileno(f), &st) != 0) {
+	if (fstat(fd, &st) != 0) {
 		e = errno;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		e = EISDIR;
+		e = S_ISDIR(st.st_mode) ? EISDIR : CFG_ENOTREG;
 		goto out;
 	}
-	if ((size_t)st.st_size > max) {
+	if (st.st_size < 0 || (size_t)st.st_size > max) {
 		e = EFBIG;
 		goto out;
 	}
@@ -275,8 +284,15 @@ cfg_read_file(const char *path, size_t max, char **out, size_t *lenp)
 		e = ENOMEM;
 		goto out;
 	}
-	len = fread(buf, 1, (size_t)st.st_size, f);
-	if (len != (size_t)st.st_size || ferror(f)) {
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len != (size_t)st.st_size) {
 		e = EIO;
 		goto out;
 	}
@@ -289,8 +305,18 @@ out:
 		eidgw_wipe(buf, (size_t)st.st_size);
 		free(buf);
 	}
-	fclose(f);
+	(void)close(fd);
 	return e;
+}
+
+const char *
+cfg_read_strerror(int e)
+{
+	if (e == CFG_ENOTREG)
+		return "not a regular file";
+	if (e == EFBIG)
+		return "file too large";
+	return strerror(e);
 }
 
 bool
@@ -486,7 +512,7 @@ cfg_yaml_load(struct cfg_ctx *x, const char *path, struct cfg_yaml *y)
 			cfg_err(x, 0, EIDGW_E_CONFIG_FILE, "file larger than %d bytes",
 			    CFG_MAX_FILE_BYTES);
 		else
-			cfg_err(x, 0, EIDGW_E_CONFIG_FILE, "cannot read: %s", strerror(e));
+			cfg_err(x, 0, EIDGW_E_CONFIG_FILE, "cannot read: %s", cfg_read_strerror(e));
 		return false;
 	}
 	cfg_hash(x, path, y->text, y->len);

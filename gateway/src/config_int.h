@@ -132,7 +132,11 @@ bool cfg_section_seen(const struct cfg_ctx *x, const void *section);
 
 char *cfg_path_join(const char *dir, const char *name);
 char *cfg_path_join_n(const char *dir, const char *name, size_t len);
+/* cfg_read_file's answer for a file that is neither regular nor a directory (FIFO, device). */
+#define CFG_ENOTREG	(-1)
 int cfg_read_file(const char *path, size_t max, char **out, size_t *lenp);
+/* The text of a cfg_read_file error. */
+const char *cfg_read_strerror(int e);
 bool cfg_file_exists(const char *path);
 void cfg_hash(struct cfg_ctx *x, const char *path, const void *data, size_t len);
 void cfg_hash_file(struct cfg_ctx *x, const char *path);

@@ -1270,7 +1270,7 @@ read_b64_secret(struct cfg_ctx *x, const char *path, int line, const char *what,
 		goto out;
 	if ((e = cfg_read_file(path, 8192, &text, &len)) != 0) {
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE, "%s: %s: %s", what, path,
-		    e == EFBIG ? "file too large" : strerror(e));
+		    cfg_read_strerror(e));
 		goto out;
 	}
 	if (eidgw_b64_decode(&b, text, len, false) != EIDGW_OK || b.len < min) {
@@ -1494,7 +1494,7 @@ check_jwks_file(struct cfg_ctx *x, const char *path, int line)
 		return;
 	if ((e = cfg_read_file(path, 65536, &text, &len)) != 0) {
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE, "client.jwks_file: %s: %s", path,
-		    e == EFBIG ? "larger than 64 KiB" : strerror(e));
+		    e == EFBIG ? "larger than 64 KiB" : cfg_read_strerror(e));
 		return;
 	}
 	cfg_hash(x, path, text, len);
@@ -1540,7 +1540,7 @@ client_secret_from_file(struct cfg_ctx *x, struct gw_client_conf *c, int line)
 		return;
 	if ((e = cfg_read_file(c->client_secret_file, 4096, &text, &len)) != 0) {
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE, "client.client_secret_file: %s: %s",
-		    c->client_secret_file, e == EFBIG ? "file too large" : strerror(e));
+		    c->client_secret_file, cfg_read_strerror(e));
 		return;
 	}
 	/* The first line, without its line end. */
@@ -1605,7 +1605,8 @@ client_validate(struct cfg_ctx *x, void *base, int line)
 	for (i = 0; i < c->n_scopes; i++)
 		if (strcmp(c->scopes[i], "openid") == 0)
 			break;
-	if (c->scopes != NULL && i == c->n_scopes)
+	/* also an explicit empty list ("scopes: []"), which leaves scopes NULL */
+	if ((c->scopes != NULL || cfg_seen(x, &c->scopes)) && i == c->n_scopes)
 		cfg_err(x, cfg_line(x, &c->scopes, c->line), EIDGW_E_CONFIG_VALUE,
 		    "client.scopes must include openid");
 	if (c->sector_identifier == NULL && c->n_redirect_uris > 0) {

@@ -276,6 +276,7 @@ static const struct bad_case bad_cases[] = {
 	{ "two_active_oidc", "gateway.yaml", 25, EIDGW_E_CONFIG_DUPLICATE },
 	{ "metadata_missing_enabled", "countries/LU.yaml", 5, EIDGW_E_CONFIG_FILE },
 	{ "secret_too_short", "clients/svc.yaml", 5, EIDGW_E_CONFIG_VALUE },
+	{ "empty_scopes", "clients/svc.yaml", 6, EIDGW_E_CONFIG_VALUE },
 };
 
 static void
@@ -594,6 +595,44 @@ test_inline_rules(void **state)
 	free(dir);
 }
 
+/*
+ * A FIFO (or device) named *.yaml in a configuration folder is refused as
+ * "not a regular file" without blocking: opening or reading one used to
+ * hang --check-config and the daemon's reload for ever.  The alarm turns a
+ * hang into a failure.
+ */
+static void
+test_fifo_not_read(void **state)
+{
+	struct gw_config_errors errs;
+	struct gw_config *c = NULL;
+	char fifo[4096];
+	struct tdir t;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	tdir_make(&t, EIDGW_TEST_DATA "/config/valid", NULL);
+	assert_true(snprintf(fifo, sizeof(fifo), "%s/clients/zz.yaml", t.conf) <
+	    (int)sizeof(fifo));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	(void)alarm(20);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	(void)alarm(0);
+	assert_null(c);
+	for (i = 0; i < errs.n; i++)
+		if (strcmp(errs.v[i].file, fifo) == 0 && errs.v[i].line == 0 &&
+		    errs.v[i].code == EIDGW_E_CONFIG_FILE &&
+		    strstr(errs.v[i].reason, "not a regular file") != NULL)
+			found = true;
+	if (!found) {
+		gw_config_errors_print(&errs, stderr);
+		fail_msg("no 'not a regular file' error for %s", fifo);
+	}
+	gw_config_errors_free(&errs);
+	tdir_free(&t);
+}
+
 static void
 test_known_keys(void **state)
 {
@@ -625,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_country_rules),
 		cmocka_unit_test(test_missing_config_file),
 		cmocka_unit_test(test_inline_rules),
+		cmocka_unit_test(test_fifo_not_read),
 		cmocka_unit_test(test_known_keys),
 	};
 
