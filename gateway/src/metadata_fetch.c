@@ -16,32 +16,55 @@
 #include "core/util.h"
 #include "fetch.h"
 #include "log.h"
+#include "runtime.h"
 #include "saml/metadata.h"
 
-#define MD_MAX_COUNTRIES 64
 #define MD_RETRY_S 300
 #define MD_MIN_REFRESH_S 60			/* after a failure, try again sooner */
 
-/* When each country is next due; main thread only. */
-static struct {
-	char code[3];
+/*
+ * Per country code (two upper-case letters, so 26 * 26 slots and no
+ * country is ever left out): when its metadata_url is next due, and the
+ * validUntil of the in-service copy for which a reload was last asked
+ * because it had expired.  Main thread only.
+ */
+static struct md_sched {
 	int64_t next;
-} sched[MD_MAX_COUNTRIES];
-static size_t n_sched;
+	int64_t expired_reload;
+} sched[26 * 26];
 
-static int64_t *
-next_due(const char *code)
+static struct md_sched *
+sched_of(const char *code)
 {
-	size_t i;
-
-	for (i = 0; i < n_sched; i++)
-		if (strcmp(sched[i].code, code) == 0)
-			return &sched[i].next;
-	if (n_sched == MD_MAX_COUNTRIES)
+	if (code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' || code[2] != '\0')
 		return NULL;
-	(void)snprintf(sched[n_sched].code, sizeof(sched[n_sched].code), "%s", code);
-	sched[n_sched].next = 0;
-	return &sched[n_sched++].next;
+	return &sched[(code[0] - 'A') * 26 + (code[1] - 'A')];
+}
+
+int64_t
+gw_metadata_next_due(int64_t now, unsigned int every, bool ok, int64_t cache_s,
+    int64_t valid_until)
+{
+	int64_t wait = every != 0 ? (int64_t)every : 3600, left;
+
+	if (!ok)
+		return now + (wait < MD_RETRY_S ? wait : MD_RETRY_S);
+	/* SAML metadata 2.3.1: cacheDuration bounds how long a copy may be relied on */
+	if (cache_s > 0 && cache_s < wait)
+		wait = cache_s;
+	/*
+	 * Fetch again well before validUntil: at the latest half-way to it, so
+	 * a source that publishes short-lived documents is asked in time and a
+	 * failed attempt still leaves room for retries before the copy expires.
+	 */
+	if (valid_until > now) {
+		left = (valid_until - now) / 2;
+		if (left < wait)
+			wait = left;
+	}
+	if (wait < MD_MIN_REFRESH_S)
+		wait = MD_MIN_REFRESH_S;	/* never hammer the source */
+	return now + wait;
 }
 
 /* Writes data to path through a temporary file, fsync and rename: never a torn copy. */
@@ -100,10 +123,13 @@ enum md_result {
 	MD_CHANGED,		/* valid and new: the cache now holds it */
 };
 
-/* One country; *cache_s gets the document's cacheDuration (0 when none). */
+/*
+ * One country; *cache_s gets the document's cacheDuration (0 when none),
+ * *valid_until its validUntil.
+ */
 static enum md_result
 refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct gw_audit *audit,
-    int64_t *cache_s)
+    int64_t now, int64_t *cache_s, int64_t *valid_until)
 {
 	const struct gw_country_saml_conf *s = &c->saml;
 	struct saml_idp_metadata *md = NULL;
@@ -119,7 +145,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		gw_logkv(LOG_ERR, NULL, "metadata.fetch_failed",
 		    "metadata_url needs metadata_cache_file and metadata_signing_cert",
 		    "country", c->code, (const char *)NULL);
-		return false;
+		return MD_FAILED;
 	}
 	eidgw_buf_init(&doc, SAML_METADATA_MAX_BYTES);
 	if (gw_fetch(s->metadata_url, 0, &doc, why, sizeof(why)) != GW_FETCH_OK) {
@@ -132,7 +158,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 	trust.nkeys = 1;
 	pol.allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
 	pol.min_rsa_bits = (int)cfg->min_rsa_bits;
-	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, eidgw_now(),
+	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, now,
 	    s->idp_entity_id, &md, &d) != EIDGW_OK) {
 		gw_logkv(LOG_ERR, NULL, "metadata.refused", d.reason, "country", c->code,
 		    "code", eidgw_err_name(d.code), "url", s->metadata_url,
@@ -140,6 +166,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		goto out;
 	}
 	*cache_s = md->cache_duration_s;
+	*valid_until = md->valid_until;
 	if (same_as_file(s->metadata_cache_file, doc.data, doc.len)) {
 		res = MD_SAME;
 		goto out;
@@ -174,39 +201,65 @@ out:
 	return res;
 }
 
-bool
-gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit)
+/*
+ * The verified metadata a snapshot holds is checked against validUntil only
+ * when the snapshot is built; a snapshot can serve far longer (no change,
+ * no SIGHUP, the source down).  When the copy in service has expired, ask
+ * for a reload, once per copy: the new snapshot finds the copy expired and
+ * marks the country unavailable instead of trusting its keys any longer.
+ */
+static bool
+expired_in_service(const struct gw_config *cfg, const struct gw_country_conf *c,
+    struct md_sched *sc, int64_t now)
 {
-	int64_t now = eidgw_now(), *due, cache_s;
+	const struct gw_country_rt *rc = gw_runtime_country(gw_runtime_of(cfg), c->code);
+	char until[32];
+
+	if (rc == NULL || rc->state != GW_COUNTRY_READY || rc->idp == NULL ||
+	    now < rc->idp->valid_until || sc->expired_reload == rc->idp->valid_until)
+		return false;
+	sc->expired_reload = rc->idp->valid_until;
+	eidgw_time_fmt(rc->idp->valid_until, until);
+	gw_logkv(LOG_ERR, NULL, "metadata.expired",
+	    "the IdP metadata in service passed its validUntil; reloading to take it out of service",
+	    "country", c->code, "valid_until", until, (const char *)NULL);
+	return true;
+}
+
+bool
+gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit *audit,
+    int64_t now)
+{
+	int64_t cache_s, valid_until;
+	struct md_sched *sc;
 	enum md_result res;
 	bool changed = false;
 	size_t i;
 
 	for (i = 0; i < cfg->n_countries; i++) {
 		const struct gw_country_conf *c = &cfg->countries[i];
-		unsigned int every = c->saml.metadata_refresh_s != 0 ? c->saml.metadata_refresh_s :
-		    3600;
 
 		if (!c->enabled || c->connector == NULL || strcmp(c->connector, "eidas-saml") != 0 ||
-		    c->saml.metadata_url == NULL || c->saml.metadata_file != NULL)
+		    (sc = sched_of(c->code)) == NULL)
 			continue;
-		if ((due = next_due(c->code)) == NULL || (!force && now < *due))
-			continue;
-		cache_s = 0;
-		res = refresh_one(cfg, c, audit, &cache_s);
-		if (res == MD_CHANGED)
-			changed = true;
-		switch (res) {
-		case MD_CHANGED:
-		case MD_SAME:
-			/* SAML metadata 2.3.1: cacheDuration bounds how long a copy may be relied on */
-			if (cache_s > 0 && cache_s < MD_MIN_REFRESH_S)
-				cache_s = MD_MIN_REFRESH_S;	/* never hammer the source */
-			*due = now + (cache_s > 0 && cache_s < (int64_t)every ? cache_s : (int64_t)every);
-			break;
-		default:
-			*due = now + (every < MD_RETRY_S ? every : MD_RETRY_S);
+		if (c->saml.metadata_url != NULL && c->saml.metadata_file == NULL &&
+		    (force || now >= sc->next)) {
+			cache_s = 0;
+			valid_until = 0;
+			res = refresh_one(cfg, c, audit, now, &cache_s, &valid_until);
+			if (res == MD_CHANGED)
+				changed = true;
+			sc->next = gw_metadata_next_due(now, c->saml.metadata_refresh_s,
+			    res != MD_FAILED, cache_s, valid_until);
 		}
+		if (expired_in_service(cfg, c, sc, now))
+			changed = true;
 	}
 	return changed;
+}
+
+bool
+gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit)
+{
+	return gw_metadata_refresh_at(cfg, force, audit, eidgw_now());
 }

@@ -11,15 +11,31 @@
 #define EIDGW_GW_METADATA_FETCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
 /*
  * Fetches every enabled eidas-saml country whose metadata_url is due (all
- * of them with force); each change is recorded in audit (may be NULL).  Returns true when a cache file changed, so that
- * the caller reloads the configuration to put it in service.
+ * of them with force); each change is recorded in audit (may be NULL).
+ * Returns true when the caller should reload the configuration: a cache
+ * file changed (to put it in service), or the verified metadata a country
+ * is served with (file or URL) has passed its validUntil (to take it out of
+ * service; asked once per expired copy).
  */
 struct gw_audit;
 bool gw_metadata_refresh(const struct gw_config *cfg, bool force, struct gw_audit *audit);
+/* The same at a given time (tests). */
+bool gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit *audit,
+    int64_t now);
+
+/*
+ * When a metadata_url is next due after an attempt at now: after a failure
+ * in at most 300 s (or metadata_refresh_s when shorter); after a success in
+ * metadata_refresh_s, cacheDuration or half the time left to validUntil,
+ * whichever is shortest, and never sooner than 60 s.
+ */
+int64_t gw_metadata_next_due(int64_t now, unsigned int every, bool ok, int64_t cache_s,
+    int64_t valid_until);
 
 #endif
