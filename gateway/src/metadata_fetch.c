@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,18 +68,25 @@ gw_metadata_next_due(int64_t now, unsigned int every, bool ok, int64_t cache_s,
 	return now + wait;
 }
 
-/* Writes data to path through a temporary file, fsync and rename: never a torn copy. */
-static bool
-write_atomic(const char *path, const char *data, size_t len)
+/*
+ * Writes data to path through a temporary file, fsync and rename: never a
+ * torn copy.  The temporary file gets a fresh random name and is created
+ * with O_EXCL (mkostemp), so nothing planted beside the cache file (a
+ * symbolic link named like the temporary) can make the gateway write
+ * through it; the directory is synced after the rename so that the new copy
+ * survives a crash.
+ */
+bool
+gw_metadata_write_cache(const char *path, const char *data, size_t len)
 {
-	char tmp[4096];
+	char tmp[4096], *slash;
 	ssize_t w;
 	size_t off;
-	int fd;
+	int fd, dfd, e;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return false;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return false;
 	for (off = 0; off < len; off += (size_t)w) {
 		if ((w = write(fd, data + off, len - off)) <= 0) {
@@ -86,16 +94,37 @@ write_atomic(const char *path, const char *data, size_t len)
 				w = 0;
 				continue;
 			}
-			close(fd);
-			unlink(tmp);
-			return false;
+			goto fail;
 		}
 	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return false;
+	/* metadata is public: readable like the rest of the configuration */
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	if ((slash = strrchr(tmp, '/')) != NULL) {
+		if (slash == tmp)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if ((dfd = open(slash != NULL ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		(void)close(dfd);
 	}
 	return true;
+fail:
+	e = errno;
+	if (fd >= 0)
+		(void)close(fd);
+	(void)unlink(tmp);
+	errno = e;
+	return false;
 }
 
 static bool
@@ -171,7 +200,7 @@ refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct
 		res = MD_SAME;
 		goto out;
 	}
-	if (!write_atomic(s->metadata_cache_file, doc.data, doc.len)) {
+	if (!gw_metadata_write_cache(s->metadata_cache_file, doc.data, doc.len)) {
 		gw_logkv(LOG_ERR, NULL, "metadata.cache_failed", strerror(errno), "country", c->code,
 		    "file", s->metadata_cache_file, (const char *)NULL);
 		goto out;

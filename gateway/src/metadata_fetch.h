@@ -11,6 +11,7 @@
 #define EIDGW_GW_METADATA_FETCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -35,6 +36,12 @@ bool gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_a
  * metadata_refresh_s, cacheDuration or half the time left to validUntil,
  * whichever is shortest, and never sooner than 60 s.
  */
+/*
+ * Replaces path with data atomically (a new randomly named file beside it,
+ * synced, renamed over it); false with errno set on failure.
+ */
+bool gw_metadata_write_cache(const char *path, const char *data, size_t len);
+
 int64_t gw_metadata_next_due(int64_t now, unsigned int every, bool ok, int64_t cache_s,
     int64_t valid_until);
 

@@ -5,7 +5,11 @@
  */
 #include "testlib.h"
 
+#include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "metadata_fetch.h"
 #include "runtime.h"
@@ -97,12 +101,65 @@ test_next_due(void **state)
 	assert_int_equal(gw_metadata_next_due(now, 3600, true, 0, now + 30), now + 60);
 }
 
+/*
+ * The cache is replaced atomically through a temporary file nobody can
+ * plant: a symbolic link named like the old fixed temporary name
+ * ("<cache>.tmp") pointing at another file is neither written through nor
+ * renamed over the cache.
+ */
+static void
+test_write_cache(void **state)
+{
+	char *dir, *data;
+	char cache[4096], planted[4096], victim[4096];
+	struct stat st;
+	struct dirent *de;
+	size_t len, n = 0;
+	DIR *d;
+
+	(void)state;
+	assert_non_null(dir = tl_mkdtemp());
+	(void)snprintf(cache, sizeof(cache), "%s/LU.xml", dir);
+	(void)snprintf(planted, sizeof(planted), "%s/LU.xml.tmp", dir);
+	(void)snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_int_equal(tl_write_file(victim, "precious\n", 9), 0);
+	assert_int_equal(symlink(victim, planted), 0);
+	assert_int_equal(tl_write_file(cache, "old", 3), 0);
+
+	assert_true(gw_metadata_write_cache(cache, "<md>new</md>", 12));
+	assert_non_null(data = tl_read_file(victim, &len));
+	assert_int_equal(len, 9);
+	assert_memory_equal(data, "precious\n", 9);
+	free(data);
+	assert_int_equal(lstat(cache, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_non_null(data = tl_read_file(cache, &len));
+	assert_int_equal(len, 12);
+	assert_memory_equal(data, "<md>new</md>", 12);
+	free(data);
+	/* no temporary left behind: LU.xml, LU.xml.tmp (planted), victim */
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	assert_int_equal(n, 3);
+
+	/* a directory that does not exist: false, nothing written */
+	(void)snprintf(cache, sizeof(cache), "%s/nope/LU.xml", dir);
+	assert_false(gw_metadata_write_cache(cache, "x", 1));
+	tl_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expired_in_service_asks_reload),
 		cmocka_unit_test(test_next_due),
+		cmocka_unit_test(test_write_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
