@@ -1650,6 +1650,39 @@ nameid_urn(const char *s)
 	return "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
 }
 
+/*
+ * The last good copy of remote metadata is written as a new file beside
+ * metadata_cache_file and renamed over it: its directory must exist, and
+ * the file, when it exists, must be a regular file.  Otherwise every fetch
+ * would verify and then fail to be kept, and the country would never serve.
+ */
+static void
+cache_file_check(struct cfg_ctx *x, const char *path, int line)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+
+	if (slash == NULL)
+		dir = eidgw_strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL) {
+		x->oom = true;
+		return;
+	}
+	if (stat(dir, &st) != 0)
+		cfg_err(x, line, EIDGW_E_CONFIG_FILE,
+		    "country.saml.metadata_cache_file: directory %s: %s", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		cfg_err(x, line, EIDGW_E_CONFIG_FILE,
+		    "country.saml.metadata_cache_file: %s is not a directory", dir);
+	else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		cfg_err(x, line, EIDGW_E_CONFIG_FILE,
+		    "country.saml.metadata_cache_file: %s exists and is not a regular file", path);
+	free(dir);
+}
+
 static void
 country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 {
@@ -1696,6 +1729,9 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 		    "country.saml.signature_alg %s needs allow_rsa_pkcs1: true", s->signature_alg);
 	if (!c->enabled)
 		return;
+	if (s->metadata_url != NULL && s->metadata_cache_file != NULL)
+		cache_file_check(x, s->metadata_cache_file,
+		    cfg_line(x, &s->metadata_cache_file, sl));
 	if (s->metadata_file != NULL) {
 		int fl = cfg_line(x, &s->metadata_file, sl);
 

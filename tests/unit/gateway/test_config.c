@@ -416,6 +416,16 @@ test_country_rules(void **state)
 		  "plugin_settings:\n  a: {b: 1, b: 2}\n", 7, EIDGW_E_CONFIG_DUPLICATE },
 		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\n", 1,
 		  EIDGW_E_CONFIG_MISSING },
+		/* an enabled remote country whose cache cannot be kept */
+		{ "country: BE\nname: B\nmax_loa: high\nsaml:\n"
+		  "  metadata_url: \"https://x.example/md\"\n"
+		  "  metadata_signing_cert: ../certs/dev/demo-idp-metadata-signing.crt\n"
+		  "  metadata_cache_file: ../nonexistent-dir/BE.xml\n", 7, EIDGW_E_CONFIG_FILE },
+		{ "country: BE\nname: B\nmax_loa: high\nsaml:\n"
+		  "  metadata_url: \"https://x.example/md\"\n"
+		  "  metadata_cache_file: ../certs\n"
+		  "  metadata_signing_cert: ../certs/dev/demo-idp-metadata-signing.crt\n", 6,
+		  EIDGW_E_CONFIG_FILE },
 	};
 	struct gw_config_errors errs;
 	struct gw_config *c = NULL;
