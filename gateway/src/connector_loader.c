@@ -7,8 +7,9 @@
  *   2. the directory and the file are owned by root or by our effective
  *      user and are writable by nobody else, and so is every directory
  *      above (sticky ones like /tmp excepted); the file is a regular file
- *      reached without a symlink (opened with O_NOFOLLOW, checked with
- *      fstat, and the path must still name that inode after dlopen);
+ *      reached without a symlink (plugins_dir resolved once with realpath
+ *      and only the result used; the file opened with O_NOFOLLOW, checked
+ *      with fstat, and the path must still name that inode after dlopen);
  *   3. dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is resolved now, none
  *      leaks into the global namespace;
  *   4. the entry symbol fills an operations table whose ABI major is ours,
@@ -215,6 +216,7 @@ gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
 	struct stat fst, lst;
 	eidgw_connector_entry_fn entry;
 	const char *name = "?", *cc = "??";
+	char *real = NULL;
 	void *sym, *state = NULL;
 	enum eidgw_err rc = EIDGW_E_INTERNAL;
 	bool inited = false;
@@ -235,9 +237,18 @@ gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
 		    "under 64 bytes)", name);
 	if (cfg->plugins_dir == NULL || cfg->plugins_dir[0] == '\0')
 		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: plugins_dir is not set", name);
-	if (eidgw_buf_printf(&path, "%s/%s.so", cfg->plugins_dir, name) != EIDGW_OK)
+	/*
+	 * Resolve plugins_dir once and use only the result: checked, opened
+	 * and dlopen()ed, the path holds no symbolic link that could be
+	 * pointed elsewhere between the checks and dlopen (a link whose own
+	 * directory the checks never see).
+	 */
+	if ((real = realpath(cfg->plugins_dir, NULL)) == NULL)
+		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: plugins_dir %s: %s", name,
+		    cfg->plugins_dir, strerror(errno));
+	if (eidgw_buf_printf(&path, "%s/%s.so", real, name) != EIDGW_OK)
 		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: path too long", name);
-	EIDGW_TRY(check_files(name, cfg->plugins_dir, path.data, &fst, d));
+	EIDGW_TRY(check_files(name, real, path.data, &fst, d));
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		EIDGW_FAIL(d, EIDGW_E_NOMEM, "plugin %s: out of memory", name);
@@ -315,6 +326,7 @@ out:
 		gw_connector_host_free(c->host_ctx);
 		free(c);
 	}
+	free(real);
 	eidgw_buf_free(&path);
 	eidgw_buf_free(&ret);
 	return rc;

@@ -592,6 +592,41 @@ test_bad_tables_refused(void **state)
 	assert_int_equal(unsetenv("EIDGW_TEST_BAD_ABI"), 0);
 }
 
+/*
+ * plugins_dir reached through a symbolic link that lives in a directory
+ * anybody may write to (no sticky bit): whoever can write there can point
+ * the link elsewhere at any moment.  The loader resolves plugins_dir once
+ * and checks, opens and dlopen()s only the resolved path, so the plugin
+ * mapped is the one under the real directory, not one reached through
+ * the link.
+ */
+static void
+test_symlinked_plugins_dir(const char *open_dir)
+{
+	struct eidgw_diag d = { 0 };
+	struct gw_connector *c = NULL;
+	char link[4096], real[4096], want[4200], *r;
+	Dl_info info;
+	void *fn;
+
+	assert_non_null(r = realpath(G.plugdir, NULL));
+	(void)snprintf(real, sizeof(real), "%s", r);
+	free(r);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	assert_int_equal(copy_file(built("test-auto"), tl_path(real, "via-link.so"), 0755), 0);
+	(void)snprintf(link, sizeof(link), "%s/link", open_dir);
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(load("via-link", "DE", TA_SETTINGS, link, &c, &d), EIDGW_OK);
+	assert_non_null(c);
+	memcpy(&fn, &c->ops.init, sizeof(fn));
+	assert_int_not_equal(dladdr(fn, &info), 0);
+	(void)snprintf(want, sizeof(want), "%s/via-link.so", real);
+	if (strcmp(info.dli_fname, want) != 0)
+		fail_msg("plugin mapped from %s, not from the resolved %s", info.dli_fname, want);
+	gw_connector_free(c);
+	assert_int_equal(chmod(open_dir, 01777), 0);
+}
+
 static void
 test_unsafe_files_refused(void **state)
 {
@@ -655,6 +690,8 @@ test_unsafe_files_refused(void **state)
 	assert_int_equal(chmod(sub, 01777), 0);
 	assert_int_equal(load("test-auto", "DE", TA_SETTINGS, tl_path(sub, "p"), &c, &d), EIDGW_OK);
 	gw_connector_free(c);
+	c = NULL;
+	test_symlinked_plugins_dir(sub);
 	free(sub);
 }
 
