@@ -575,28 +575,53 @@ parse_country_code(struct cfg_ctx *x, const char *path, const struct cfg_directi
 	cfg_line_set(x, c->code, line);
 }
 
-/* Duplicate keys anywhere inside plugin_settings (the walker does the rest). */
+/*
+ * What the walker refuses everywhere else, refused inside plugin_settings
+ * too: aliases and anchors (an alias bomb would be handed to the plugin as
+ * text, for its own parser to expand), explicit tags, and keys given twice.
+ */
 static void
-check_dup_keys(struct cfg_ctx *x, struct fy_node *n, int depth)
+check_settings_node(struct cfg_ctx *x, struct fy_node *n, int depth, int line)
 {
 	struct fy_node_pair *p, *q;
 	void *it = NULL, *it2;
 	const char *a, *b;
-	size_t al, bl;
+	size_t al, bl, tl = 0;
 
-	if (n == NULL || depth > 32)
+	if (n == NULL)
 		return;
+	line = cfg_node_line(n, line);
+	if (depth > 32) {
+		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "plugin_settings: nested too deeply");
+		return;
+	}
+	if (fy_node_get_type(n) == FYNT_SCALAR && fy_node_get_style(n) == FYNS_ALIAS) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+		    "plugin_settings: YAML aliases are not supported");
+		return;
+	}
+	if (fy_node_get_anchor(n) != NULL) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE,
+		    "plugin_settings: YAML anchors are not supported");
+		return;
+	}
+	if (fy_node_get_tag(n, &tl) != NULL && tl != 0) {
+		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "plugin_settings: YAML tags are not supported");
+		return;
+	}
 	if (fy_node_get_type(n) == FYNT_SEQUENCE) {
 		struct fy_node *e;
 
 		while ((e = fy_node_sequence_iterate(n, &it)) != NULL)
-			check_dup_keys(x, e, depth + 1);
+			check_settings_node(x, e, depth + 1, line);
 		return;
 	}
 	if (fy_node_get_type(n) != FYNT_MAPPING)
 		return;
 	while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
-		check_dup_keys(x, fy_node_pair_value(p), depth + 1);
+		check_settings_node(x, fy_node_pair_key(p), depth + 1, line);
+		check_settings_node(x, fy_node_pair_value(p), depth + 1,
+		    cfg_node_line(fy_node_pair_key(p), line));
 		if ((a = fy_node_get_scalar(fy_node_pair_key(p), &al)) == NULL)
 			continue;
 		it2 = NULL;
@@ -617,6 +642,7 @@ parse_plugin_settings(struct cfg_ctx *x, const char *path, const struct cfg_dire
     void *base, struct fy_node *n, const char *deftext, int line)
 {
 	struct gw_country_conf *c = base;
+	size_t n_before;
 	char *text;
 
 	(void)deftext;
@@ -626,7 +652,10 @@ parse_plugin_settings(struct cfg_ctx *x, const char *path, const struct cfg_dire
 		cfg_err(x, line, EIDGW_E_CONFIG_TYPE, "%s%s must be a mapping", path, d->name);
 		return;
 	}
-	check_dup_keys(x, n, 0);
+	n_before = x->n_errors;
+	check_settings_node(x, n, 0, line);
+	if (x->n_errors != n_before)
+		return;
 	if ((text = fy_emit_node_to_string(n, FYECF_MODE_BLOCK)) == NULL) {
 		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s cannot be kept as YAML text", path,
 		    d->name);

@@ -416,6 +416,13 @@ test_country_rules(void **state)
 		  "plugin_settings:\n  a: {b: 1, b: 2}\n", 7, EIDGW_E_CONFIG_DUPLICATE },
 		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\n", 1,
 		  EIDGW_E_CONFIG_MISSING },
+		/* plugin_settings: no aliases, anchors or tags there either */
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "plugin_settings:\n  a: &x [1, 2]\n  b: [*x, *x]\n", 8, EIDGW_E_CONFIG_TYPE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "plugin_settings:\n  a: &x [1, 2]\n", 7, EIDGW_E_CONFIG_TYPE },
+		{ "country: BE\nname: B\nmax_loa: low\nconnector: my-plugin\nenabled: false\n"
+		  "plugin_settings:\n  a:\n    b: !!str 5\n", 8, EIDGW_E_CONFIG_TYPE },
 		/* an enabled remote country whose cache cannot be kept */
 		{ "country: BE\nname: B\nmax_loa: high\nsaml:\n"
 		  "  metadata_url: \"https://x.example/md\"\n"
