@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -22,6 +24,7 @@
 
 #define MD_RETRY_S 300
 #define MD_MIN_REFRESH_S 60			/* after a failure, try again sooner */
+#define MD_IN_FLIGHT INT64_MAX			/* sched.next while the fetcher has it */
 
 /*
  * Per country code (two upper-case letters, so 26 * 26 slots and no
@@ -153,81 +156,253 @@ enum md_result {
 };
 
 /*
- * One country; *cache_s gets the document's cacheDuration (0 when none),
- * *valid_until its validUntil.
+ * One fetch, with copies of everything it needs from the snapshot, so that
+ * it can run on the fetcher thread while the snapshot is released.
  */
-static enum md_result
-refresh_one(const struct gw_config *cfg, const struct gw_country_conf *c, struct gw_audit *audit,
-    int64_t now, int64_t *cache_s, int64_t *valid_until)
+struct md_job {
+	char code[3];
+	char *url;
+	char *cache_file;
+	char *expected_entity;		/* idp_entity_id, or NULL */
+	X509 *signer;			/* a reference of its own */
+	bool allow_rsa_pkcs1;
+	int min_rsa_bits;
+	int64_t now;
+	/* the outcome */
+	enum md_result res;
+	int64_t cache_s;		/* cacheDuration, 0 when none */
+	int64_t valid_until;
+	char *entity;			/* entityID of the verified document */
+	size_t nsigning;
+	char sha256[65];
+};
+
+static void
+job_clear(struct md_job *j)
+{
+	free(j->url);
+	free(j->cache_file);
+	free(j->expected_entity);
+	free(j->entity);
+	X509_free(j->signer);
+	memset(j, 0, sizeof(*j));
+}
+
+static bool
+job_init(struct md_job *j, const struct gw_config *cfg, const struct gw_country_conf *c,
+    int64_t now)
 {
 	const struct gw_country_saml_conf *s = &c->saml;
+
+	memset(j, 0, sizeof(*j));
+	memcpy(j->code, c->code, sizeof(j->code));
+	j->allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
+	j->min_rsa_bits = (int)cfg->min_rsa_bits;
+	j->now = now;
+	if ((j->url = eidgw_strdup(s->metadata_url)) == NULL ||
+	    (s->metadata_cache_file != NULL &&
+	    (j->cache_file = eidgw_strdup(s->metadata_cache_file)) == NULL) ||
+	    (s->idp_entity_id != NULL &&
+	    (j->expected_entity = eidgw_strdup(s->idp_entity_id)) == NULL)) {
+		job_clear(j);
+		return false;
+	}
+	if (s->metadata_signer != NULL && X509_up_ref(s->metadata_signer) == 1)
+		j->signer = s->metadata_signer;
+	return true;
+}
+
+/* Fetches, verifies and keeps one document; any thread (logs, no audit). */
+static void
+job_run(struct md_job *j)
+{
 	struct saml_idp_metadata *md = NULL;
 	struct saml_sig_policy pol = { 0 };
 	struct eidgw_diag d = { 0 };
 	struct saml_trust trust;
 	struct eidgw_buf doc;
 	EVP_PKEY *signer;
+	unsigned char dg[32];
+	unsigned int dl = 0;
 	char why[256], nkeys[16];
-	enum md_result res = MD_FAILED;
 
-	if (s->metadata_cache_file == NULL || s->metadata_signer == NULL) {
+	j->res = MD_FAILED;
+	if (j->cache_file == NULL || j->signer == NULL) {
 		gw_logkv(LOG_ERR, NULL, "metadata.fetch_failed",
 		    "metadata_url needs metadata_cache_file and metadata_signing_cert",
-		    "country", c->code, (const char *)NULL);
-		return MD_FAILED;
+		    "country", j->code, (const char *)NULL);
+		return;
 	}
 	eidgw_buf_init(&doc, SAML_METADATA_MAX_BYTES);
-	if (gw_fetch(s->metadata_url, 0, &doc, why, sizeof(why)) != GW_FETCH_OK) {
-		gw_logkv(LOG_WARNING, NULL, "metadata.fetch_failed", why, "country", c->code,
-		    "url", s->metadata_url, "using", "last good copy", (const char *)NULL);
+	if (gw_fetch(j->url, 0, &doc, why, sizeof(why)) != GW_FETCH_OK) {
+		gw_logkv(LOG_WARNING, NULL, "metadata.fetch_failed", why, "country", j->code,
+		    "url", j->url, "using", "last good copy", (const char *)NULL);
 		goto out;
 	}
-	signer = X509_get0_pubkey(s->metadata_signer);
+	signer = X509_get0_pubkey(j->signer);
 	trust.keys = &signer;
 	trust.nkeys = 1;
-	pol.allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
-	pol.min_rsa_bits = (int)cfg->min_rsa_bits;
-	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, now,
-	    s->idp_entity_id, &md, &d) != EIDGW_OK) {
-		gw_logkv(LOG_ERR, NULL, "metadata.refused", d.reason, "country", c->code,
-		    "code", eidgw_err_name(d.code), "url", s->metadata_url,
+	pol.allow_rsa_pkcs1 = j->allow_rsa_pkcs1;
+	pol.min_rsa_bits = j->min_rsa_bits;
+	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, j->now, j->expected_entity,
+	    &md, &d) != EIDGW_OK) {
+		gw_logkv(LOG_ERR, NULL, "metadata.refused", d.reason, "country", j->code,
+		    "code", eidgw_err_name(d.code), "url", j->url,
 		    "using", "last good copy", (const char *)NULL);
 		goto out;
 	}
-	*cache_s = md->cache_duration_s;
-	*valid_until = md->valid_until;
-	if (same_as_file(s->metadata_cache_file, doc.data, doc.len)) {
-		res = MD_SAME;
+	j->cache_s = md->cache_duration_s;
+	j->valid_until = md->valid_until;
+	if (same_as_file(j->cache_file, doc.data, doc.len)) {
+		j->res = MD_SAME;
 		goto out;
 	}
-	if (!gw_metadata_write_cache(s->metadata_cache_file, doc.data, doc.len)) {
-		gw_logkv(LOG_ERR, NULL, "metadata.cache_failed", strerror(errno), "country", c->code,
-		    "file", s->metadata_cache_file, (const char *)NULL);
+	if (!gw_metadata_write_cache(j->cache_file, doc.data, doc.len)) {
+		gw_logkv(LOG_ERR, NULL, "metadata.cache_failed", strerror(errno), "country", j->code,
+		    "file", j->cache_file, (const char *)NULL);
 		goto out;
 	}
+	if (EVP_Digest(doc.data, doc.len, dg, &dl, EVP_sha256(), NULL) == 1 && dl == 32)
+		eidgw_hex(j->sha256, dg, 32);
+	j->nsigning = md->nsigning;
+	j->entity = eidgw_strdup(md->entity_id);
 	(void)snprintf(nkeys, sizeof(nkeys), "%zu", md->nsigning);
 	gw_logkv(LOG_NOTICE, NULL, "metadata.changed", "new verified metadata in the cache",
-	    "country", c->code, "entity", md->entity_id, "signing_keys", nkeys,
+	    "country", j->code, "entity", md->entity_id, "signing_keys", nkeys,
 	    (const char *)NULL);
-	if (audit != NULL) {
-		struct eidgw_diag ad = { 0 };
-		unsigned char dg[32];
-		unsigned int dl = 0;
-		char hex[65] = "";
-
-		if (EVP_Digest(doc.data, doc.len, dg, &dl, EVP_sha256(), NULL) == 1 && dl == 32)
-			eidgw_hex(hex, dg, 32);
-		if (gw_audit_append(audit, GW_AUDIT_METADATA_CHANGED, (struct gw_audit_field[]){
-		    GW_AUDIT_STR("country", c->code), GW_AUDIT_STR("entity", md->entity_id),
-		    GW_AUDIT_INT("signing_keys", (int64_t)md->nsigning),
-		    GW_AUDIT_STR("metadata_sha256", hex) }, 4, &ad) != EIDGW_OK)
-			gw_log_diag(LOG_CRIT, NULL, "audit.append_failed", &ad);
-	}
-	res = MD_CHANGED;
+	j->res = MD_CHANGED;
 out:
 	saml_idp_metadata_free(md);
 	eidgw_buf_free(&doc);
-	return res;
+}
+
+/* Main thread: the schedule and the audit record of a finished job. */
+static bool
+job_apply(const struct gw_config *cfg, const struct md_job *j, struct gw_audit *audit,
+    int64_t now)
+{
+	const struct gw_country_conf *c = gw_config_country(cfg, j->code);
+	struct md_sched *sc = sched_of(j->code);
+
+	if (sc != NULL)
+		sc->next = gw_metadata_next_due(now, c != NULL ? c->saml.metadata_refresh_s : 0,
+		    j->res != MD_FAILED, j->cache_s, j->valid_until);
+	if (j->res != MD_CHANGED)
+		return false;
+	if (audit != NULL) {
+		struct eidgw_diag ad = { 0 };
+
+		if (gw_audit_append(audit, GW_AUDIT_METADATA_CHANGED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("country", j->code), GW_AUDIT_STR("entity", j->entity),
+		    GW_AUDIT_INT("signing_keys", (int64_t)j->nsigning),
+		    GW_AUDIT_STR("metadata_sha256", j->sha256) }, 4, &ad) != EIDGW_OK)
+			gw_log_diag(LOG_CRIT, NULL, "audit.append_failed", &ad);
+	}
+	return true;
+}
+
+/*
+ * The fetcher thread.  Periodic refreshes run on it, so that a source that
+ * is slow, unreachable or answers byte by byte (each fetch may take up to
+ * its 15 s timeout) never holds up the main loop, which takes SIGTERM and
+ * SIGHUP, flushes the store and keeps the other countries' schedules.  It
+ * takes one batch at a time; the main thread hands a batch over only when
+ * the previous one is back, and does the schedule and audit work itself.
+ * Forced refreshes (start-up, SIGHUP) stay on the main thread: the caller
+ * builds a snapshot on their outcome right after.
+ */
+static pthread_mutex_t fetcher_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fetcher_cv = PTHREAD_COND_INITIALIZER;
+static struct md_job *fetcher_batch;	/* owned by the fetcher while !fetcher_done */
+static size_t fetcher_n;
+static bool fetcher_done;
+static bool fetcher_started;
+
+static void *
+fetcher_main(void *arg)
+{
+	struct md_job *batch;
+	size_t i, n;
+
+	(void)arg;
+	for (;;) {
+		(void)pthread_mutex_lock(&fetcher_mu);
+		while (fetcher_batch == NULL || fetcher_done)
+			(void)pthread_cond_wait(&fetcher_cv, &fetcher_mu);
+		batch = fetcher_batch;
+		n = fetcher_n;
+		(void)pthread_mutex_unlock(&fetcher_mu);
+		for (i = 0; i < n; i++)
+			job_run(&batch[i]);
+		(void)pthread_mutex_lock(&fetcher_mu);
+		fetcher_done = true;
+		(void)pthread_mutex_unlock(&fetcher_mu);
+	}
+	return NULL;
+}
+
+static bool
+fetcher_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	bool ok;
+
+	if (fetcher_started)
+		return true;
+	if (pthread_attr_init(&attr) != 0)
+		return false;
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* signals belong to the main thread */
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	ok = pthread_create(&t, &attr, fetcher_main, NULL) == 0;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	(void)pthread_attr_destroy(&attr);
+	fetcher_started = ok;
+	return ok;
+}
+
+/* Takes back a finished batch, if any. */
+static struct md_job *
+fetcher_collect(size_t *np)
+{
+	struct md_job *batch = NULL;
+
+	*np = 0;
+	(void)pthread_mutex_lock(&fetcher_mu);
+	if (fetcher_batch != NULL && fetcher_done) {
+		batch = fetcher_batch;
+		*np = fetcher_n;
+		fetcher_batch = NULL;
+		fetcher_n = 0;
+		fetcher_done = false;
+	}
+	(void)pthread_mutex_unlock(&fetcher_mu);
+	return batch;
+}
+
+static bool
+fetcher_idle(void)
+{
+	bool idle;
+
+	(void)pthread_mutex_lock(&fetcher_mu);
+	idle = fetcher_batch == NULL;
+	(void)pthread_mutex_unlock(&fetcher_mu);
+	return idle;
+}
+
+static void
+fetcher_submit(struct md_job *batch, size_t n)
+{
+	(void)pthread_mutex_lock(&fetcher_mu);
+	fetcher_batch = batch;
+	fetcher_n = n;
+	fetcher_done = false;
+	(void)pthread_cond_signal(&fetcher_cv);
+	(void)pthread_mutex_unlock(&fetcher_mu);
 }
 
 /*
@@ -255,33 +430,80 @@ expired_in_service(const struct gw_config *cfg, const struct gw_country_conf *c,
 	return true;
 }
 
+static bool
+remote(const struct gw_country_conf *c)
+{
+	return c->enabled && c->connector != NULL && strcmp(c->connector, "eidas-saml") == 0 &&
+	    c->saml.metadata_url != NULL && c->saml.metadata_file == NULL;
+}
+
 bool
 gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit *audit,
     int64_t now)
 {
-	int64_t cache_s, valid_until;
+	struct md_job *batch, one;
 	struct md_sched *sc;
-	enum md_result res;
+	size_t i, n, due = 0;
 	bool changed = false;
-	size_t i;
 
+	/* what the fetcher finished since the last call */
+	if ((batch = fetcher_collect(&n)) != NULL) {
+		for (i = 0; i < n; i++) {
+			if (job_apply(cfg, &batch[i], audit, now))
+				changed = true;
+			job_clear(&batch[i]);
+		}
+		free(batch);
+	}
 	for (i = 0; i < cfg->n_countries; i++) {
 		const struct gw_country_conf *c = &cfg->countries[i];
 
-		if (!c->enabled || c->connector == NULL || strcmp(c->connector, "eidas-saml") != 0 ||
-		    (sc = sched_of(c->code)) == NULL)
+		if (!remote(c) || (sc = sched_of(c->code)) == NULL)
 			continue;
-		if (c->saml.metadata_url != NULL && c->saml.metadata_file == NULL &&
-		    (force || now >= sc->next)) {
-			cache_s = 0;
-			valid_until = 0;
-			res = refresh_one(cfg, c, audit, now, &cache_s, &valid_until);
-			if (res == MD_CHANGED)
+		if (force) {
+			if (!job_init(&one, cfg, c, now)) {
+				sc->next = gw_metadata_next_due(now, c->saml.metadata_refresh_s,
+				    false, 0, 0);
+				continue;
+			}
+			job_run(&one);
+			if (job_apply(cfg, &one, audit, now))
 				changed = true;
-			sc->next = gw_metadata_next_due(now, c->saml.metadata_refresh_s,
-			    res != MD_FAILED, cache_s, valid_until);
+			job_clear(&one);
+		} else if (now >= sc->next)
+			due++;
+	}
+	if (due != 0 && fetcher_idle()) {
+		if ((batch = calloc(due, sizeof(*batch))) == NULL)
+			goto expiry;
+		for (i = 0, n = 0; i < cfg->n_countries && n < due; i++) {
+			const struct gw_country_conf *c = &cfg->countries[i];
+
+			if (!remote(c) || (sc = sched_of(c->code)) == NULL || now < sc->next)
+				continue;
+			if (job_init(&batch[n], cfg, c, now)) {
+				sc->next = MD_IN_FLIGHT;
+				n++;
+			}
 		}
-		if (expired_in_service(cfg, c, sc, now))
+		if (n == 0 || !fetcher_start()) {
+			/* no thread: fetch here, as before */
+			for (i = 0; i < n; i++) {
+				job_run(&batch[i]);
+				if (job_apply(cfg, &batch[i], audit, now))
+					changed = true;
+				job_clear(&batch[i]);
+			}
+			free(batch);
+		} else
+			fetcher_submit(batch, n);
+	}
+expiry:
+	for (i = 0; i < cfg->n_countries; i++) {
+		const struct gw_country_conf *c = &cfg->countries[i];
+
+		if (c->enabled && c->connector != NULL && strcmp(c->connector, "eidas-saml") == 0 &&
+		    (sc = sched_of(c->code)) != NULL && expired_in_service(cfg, c, sc, now))
 			changed = true;
 	}
 	return changed;

@@ -4,8 +4,10 @@
  * verified against the country's metadata-signing certificate, and only
  * then written (atomically) to `saml.metadata_cache_file`, from which every
  * configuration snapshot reads it.  When the source is down or serves
- * something invalid, the last good copy stays in use.  Runs on the main
- * thread only.
+ * something invalid, the last good copy stays in use.  Called from the
+ * main thread only; the periodic fetches themselves run on a fetcher thread
+ * of this module (a slow source must not hold up the main loop), forced
+ * ones (start-up, SIGHUP) on the calling thread.
  */
 #ifndef EIDGW_GW_METADATA_FETCH_H
 #define EIDGW_GW_METADATA_FETCH_H
@@ -17,8 +19,11 @@
 #include "config.h"
 
 /*
- * Fetches every enabled eidas-saml country whose metadata_url is due (all
- * of them with force); each change is recorded in audit (may be NULL).
+ * Fetches every enabled eidas-saml country whose metadata_url is due: with
+ * force all of them, now, before returning; without, the due ones are
+ * handed to the fetcher thread and their outcome is taken in by a later
+ * call.  Each change is recorded in audit (may be NULL) by the caller's
+ * thread.
  * Returns true when the caller should reload the configuration: a cache
  * file changed (to put it in service), or the verified metadata a country
  * is served with (file or URL) has passed its validUntil (to take it out of

@@ -5,11 +5,18 @@
  */
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
 
 #include "metadata_fetch.h"
 #include "runtime.h"
@@ -153,6 +160,179 @@ test_write_cache(void **state)
 	free(dir);
 }
 
+/* ---- periodic fetches off the main thread ---------------------------- */
+
+#define T_2020_03_20 1584662400	/* the EC node metadata is valid then */
+
+/* A loopback HTTP/1.0 server answering every request with one document. */
+struct mini_http {
+	int fd;
+	uint16_t port;
+	const char *body;
+	size_t len;
+};
+
+static void *
+mini_http_main(void *arg)
+{
+	struct mini_http *h = arg;
+	char req[4096], head[128];
+	ssize_t n;
+	size_t got;
+	int c;
+
+	while ((c = accept(h->fd, NULL, NULL)) >= 0) {
+		got = 0;
+		while (got < sizeof(req) - 1 && (n = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
+			got += (size_t)n;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL)
+				break;
+		}
+		n = snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n",
+		    h->len);
+		if (write(c, head, (size_t)n) != n || write(c, h->body, h->len) != (ssize_t)h->len)
+			fprintf(stderr, "mini_http: short write\n");
+		close(c);
+	}
+	return NULL;
+}
+
+/* A listening socket; serve: answer with body, otherwise never accept. */
+static void
+mini_http_start(struct mini_http *h, const char *body, size_t len, bool serve)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	pthread_t t;
+
+	memset(h, 0, sizeof(*h));
+	h->body = body;
+	h->len = len;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((h->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(h->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(h->fd, 8), 0);
+	assert_int_equal(getsockname(h->fd, (struct sockaddr *)&a, &al), 0);
+	h->port = ntohs(a.sin_port);
+	if (serve) {
+		assert_int_equal(pthread_create(&t, NULL, mini_http_main, h), 0);
+		assert_int_equal(pthread_detach(t), 0);
+	}
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One enabled eidas-saml country with a metadata_url, and no runtime. */
+static void
+remote_init(struct fake *f, const char *code, const char *url, const char *cache, X509 *signer)
+{
+	fake_init(f, code, 0);
+	f->cfg.runtime = NULL;
+	f->country.saml.metadata_file = NULL;
+	f->country.saml.metadata_url = (char *)url;
+	f->country.saml.metadata_cache_file = (char *)cache;
+	f->country.saml.metadata_refresh_s = 3600;
+	f->country.saml.metadata_signer = signer;
+	f->cfg.min_rsa_bits = 2048;
+}
+
+static X509 *
+node_signer(void)
+{
+	X509 *x;
+	FILE *f;
+
+	assert_non_null(f = fopen(EIDGW_TEST_DATA
+	    "/saml/eidas-node-metadata/metadata-signer.cert.pem", "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	return x;
+}
+
+/*
+ * A due metadata_url is fetched by the fetcher thread: the call that finds
+ * it due returns at once, a later one takes in the outcome (the cache
+ * changed: reload).  A forced refresh fetches before returning.
+ */
+static void
+test_periodic_fetch(void **state)
+{
+	struct mini_http h;
+	struct fake f;
+	char *doc, *dir, *got, url[64], cache[4096];
+	size_t len, glen;
+	double t0;
+	int64_t now = T_2020_03_20;
+	bool changed = false;
+	X509 *signer = node_signer();
+
+	(void)state;
+	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
+	mini_http_start(&h, doc, len, true);
+	assert_non_null(dir = tl_mkdtemp());
+	(void)snprintf(cache, sizeof(cache), "%s/XF.xml", dir);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	remote_init(&f, "XF", url, cache, signer);
+
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now));
+	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
+		(void)usleep(20000);
+		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now);
+	}
+	assert_true(changed);
+	assert_non_null(got = tl_read_file(cache, &glen));
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, doc, len);
+	free(got);
+	/* not due again for a while; a forced refresh finds the same document */
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now + 1));
+	assert_false(gw_metadata_refresh_at(&f.cfg, true, NULL, now + 2));
+
+	close(h.fd);
+	X509_free(signer);
+	tl_rmtree(dir);
+	free(dir);
+	free(doc);
+}
+
+/*
+ * A source that takes a connection and never answers holds only the
+ * fetcher thread: the periodic call on the main thread returns at once
+ * (it used to wait for the whole 15 s transfer timeout, per country).
+ */
+static void
+test_slow_source_does_not_block(void **state)
+{
+	struct mini_http h;
+	struct fake f;
+	char url[64];
+	double t0;
+	X509 *signer = node_signer();
+
+	(void)state;
+	mini_http_start(&h, NULL, 0, false);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	remote_init(&f, "XG", url, "/nonexistent/XG.xml", signer);
+	t0 = mono();
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, T_2020_03_20));
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, T_2020_03_20 + 1));
+	if (mono() - t0 > 2.0)
+		fail_msg("the periodic refresh blocked for %.1f s", mono() - t0);
+	X509_free(signer);
+	/* h.fd stays open: the fetcher thread is still waiting on it when the test exits */
+}
+
 int
 main(void)
 {
@@ -160,6 +340,8 @@ main(void)
 		cmocka_unit_test(test_expired_in_service_asks_reload),
 		cmocka_unit_test(test_next_due),
 		cmocka_unit_test(test_write_cache),
+		cmocka_unit_test(test_periodic_fetch),
+		cmocka_unit_test(test_slow_source_does_not_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
