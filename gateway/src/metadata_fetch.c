@@ -28,13 +28,15 @@
 
 /*
  * Per country code (two upper-case letters, so 26 * 26 slots and no
- * country is ever left out): when its metadata_url is next due, and the
- * validUntil of the in-service copy for which a reload was last asked
- * because it had expired.  Main thread only.
+ * country is ever left out): when its metadata_url is next due, for which
+ * source (URL, cache file, expected entity, signer), and the validUntil of
+ * the in-service copy for which a reload was last asked because it had
+ * expired.  Main thread only.
  */
 static struct md_sched {
 	int64_t next;
 	int64_t expired_reload;
+	unsigned char source[32];	/* source_id() of what next was set for */
 } sched[26 * 26];
 
 static struct md_sched *
@@ -161,6 +163,7 @@ enum md_result {
  */
 struct md_job {
 	char code[3];
+	unsigned char source[32];	/* the source it was made for */
 	char *url;
 	char *cache_file;
 	char *expected_entity;		/* idp_entity_id, or NULL */
@@ -176,6 +179,39 @@ struct md_job {
 	size_t nsigning;
 	char sha256[65];
 };
+
+/*
+ * A digest of where a country's metadata comes from and what it must
+ * verify against.  A reload that changes any of it (a node moved to a new
+ * URL, a new metadata signer) makes the country due at once: the schedule
+ * of the old source must not keep the new one waiting for up to
+ * metadata_refresh_s.
+ */
+static void
+source_id(const struct gw_country_conf *c, unsigned char out[32])
+{
+	const struct gw_country_saml_conf *s = &c->saml;
+	const char *parts[3] = { s->metadata_url, s->metadata_cache_file, s->idp_entity_id };
+	unsigned char fp[EVP_MAX_MD_SIZE];
+	unsigned int fplen = 0;
+	EVP_MD_CTX *md;
+	size_t i;
+
+	memset(out, 0, 32);
+	if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (i = 0; i < 3; i++)
+		if (EVP_DigestUpdate(md, parts[i] != NULL ? parts[i] : "", parts[i] != NULL ?
+		    strlen(parts[i]) + 1 : 1) != 1)
+			goto out;
+	if (s->metadata_signer != NULL &&
+	    X509_digest(s->metadata_signer, EVP_sha256(), fp, &fplen) == 1 &&
+	    EVP_DigestUpdate(md, fp, fplen) != 1)
+		goto out;
+	(void)EVP_DigestFinal_ex(md, out, NULL);
+out:
+	EVP_MD_CTX_free(md);
+}
 
 static void
 job_clear(struct md_job *j)
@@ -196,6 +232,7 @@ job_init(struct md_job *j, const struct gw_config *cfg, const struct gw_country_
 
 	memset(j, 0, sizeof(*j));
 	memcpy(j->code, c->code, sizeof(j->code));
+	source_id(c, j->source);
 	j->allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
 	j->min_rsa_bits = (int)cfg->min_rsa_bits;
 	j->now = now;
@@ -284,7 +321,8 @@ job_apply(const struct gw_config *cfg, const struct md_job *j, struct gw_audit *
 	const struct gw_country_conf *c = gw_config_country(cfg, j->code);
 	struct md_sched *sc = sched_of(j->code);
 
-	if (sc != NULL)
+	/* a job made for a source the configuration no longer names only reports */
+	if (sc != NULL && memcmp(sc->source, j->source, sizeof(j->source)) == 0)
 		sc->next = gw_metadata_next_due(now, c != NULL ? c->saml.metadata_refresh_s : 0,
 		    j->res != MD_FAILED, j->cache_s, j->valid_until);
 	if (j->res != MD_CHANGED)
@@ -443,6 +481,7 @@ gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit 
 {
 	struct md_job *batch, one;
 	struct md_sched *sc;
+	unsigned char id[32];
 	size_t i, n, due = 0;
 	bool changed = false;
 
@@ -460,6 +499,11 @@ gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit 
 
 		if (!remote(c) || (sc = sched_of(c->code)) == NULL)
 			continue;
+		source_id(c, id);
+		if (memcmp(id, sc->source, sizeof(id)) != 0) {
+			memcpy(sc->source, id, sizeof(id));
+			sc->next = 0;		/* a new source: due now */
+		}
 		if (force) {
 			if (!job_init(&one, cfg, c, now)) {
 				sc->next = gw_metadata_next_due(now, c->saml.metadata_refresh_s,

@@ -307,6 +307,48 @@ test_periodic_fetch(void **state)
 }
 
 /*
+ * A reload that points a country at a new metadata_url makes it due at
+ * once, not when the schedule made for the old URL says (up to
+ * metadata_refresh_s later).
+ */
+static void
+test_new_source_due_at_once(void **state)
+{
+	struct mini_http h;
+	struct fake f;
+	char *doc, *dir, url[64], cache[4096];
+	size_t len;
+	double t0;
+	int64_t now = T_2020_03_20;
+	bool changed = false;
+	X509 *signer = node_signer();
+
+	(void)state;
+	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
+	mini_http_start(&h, doc, len, true);
+	assert_non_null(dir = tl_mkdtemp());
+	(void)snprintf(cache, sizeof(cache), "%s/XH.xml", dir);
+	/* the old source refuses connections: failed, next try in 300 s */
+	remote_init(&f, "XH", "http://127.0.0.1:1/md.xml", cache, signer);
+	assert_false(gw_metadata_refresh_at(&f.cfg, true, NULL, now));
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now + 1));
+	/* the new one is fetched on the next periodic calls */
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	f.country.saml.metadata_url = url;
+	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
+		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now + 2);
+		if (!changed)
+			(void)usleep(20000);
+	}
+	assert_true(changed);
+	close(h.fd);
+	X509_free(signer);
+	tl_rmtree(dir);
+	free(dir);
+	free(doc);
+}
+
+/*
  * A source that takes a connection and never answers holds only the
  * fetcher thread: the periodic call on the main thread returns at once
  * (it used to wait for the whole 15 s transfer timeout, per country).
@@ -341,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_next_due),
 		cmocka_unit_test(test_write_cache),
 		cmocka_unit_test(test_periodic_fetch),
+		cmocka_unit_test(test_new_source_due_at_once),
 		cmocka_unit_test(test_slow_source_does_not_block),
 	};
 
