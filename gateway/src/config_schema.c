@@ -1167,7 +1167,7 @@ static const struct cfg_directive country_saml_d[] = {
 	{ .name = "metadata_refresh_s", .type = D_UINT,
 	  OFF(struct gw_country_saml_conf, metadata_refresh_s), .def = "3600",
 	  RANGE(60, 604800),
-	  .doc = "Refresh interval of `metadata_url`; a document's `cacheDuration`, or half the time left to its `validUntil`, shortens it (never below 60 s); after a failed fetch: at most 300 s. `SIGHUP` also re-fetches at once. When the copy in service (from a URL or a file) passes its `validUntil`, the configuration is reloaded by itself and the country turns unavailable until valid metadata is in place." },
+	  .doc = "Refresh interval of `metadata_url`; a document's `cacheDuration`, or half the time left to its `validUntil`, shortens it (never below 60 s); after a failed fetch: at most 300 s. `SIGHUP` also re-fetches at once, and a reload that changes the URL, the cache file, `idp_entity_id` or the signing certificate fetches from the new source within a second. When the copy in service (from a URL or a file) passes its `validUntil`, the configuration is reloaded by itself and the country turns unavailable until valid metadata is in place." },
 	{ .name = "idp_entity_id", .type = D_STR, OFF(struct gw_country_saml_conf, idp_entity_id),
 	  .check = check_uri, .def_doc = "the entityID of the metadata",
 	  .doc = "Expected Issuer of Responses." },
