@@ -715,27 +715,34 @@ out:
 /* ---- /authorize ----------------------------------------------------------- */
 
 /*
- * invalid_request_uri (OIDC Core §6.2, RFC 9126 §4) for a request_uri we
- * cannot use.  It is an authorization error response: when the request also
- * names a redirect_uri registered for the client (an RP that sent a full
- * OIDC request with a request_uri by reference), it goes back there with
- * state and iss like any other error; otherwise there is no trusted place to
- * send it and the outcome is the error page.
+ * A request_uri we cannot use: request_uri_not_supported for one that is not
+ * ours (OIDC Core §3.1.2.6 "The OP does not support use of the request_uri
+ * parameter": we fetch no request objects, request_uri_parameter_supported is
+ * false), invalid_request_uri for one of ours that is unknown, expired, used
+ * or of another client (OIDC Core §6.2, RFC 9126 §4).  Either is an
+ * authorization error response: when the request also names a redirect_uri
+ * registered for the client (an RP that sent a full OIDC request with a
+ * request_uri by reference), it goes back there with state and iss like any
+ * other error; otherwise there is no trusted place to send it and the
+ * outcome is the error page.
  */
 static void
 par_refuse_uri(const struct oidc_provider *p, const struct oidc_pclient *c,
-    const struct oidc_params *ps, struct oidc_authz_result *out)
+    const struct oidc_params *ps, const char *error, const char *desc,
+    struct oidc_authz_result *out)
 {
 	const char *redir = oidc_params_get(ps, "redirect_uri");
 	const char *st = oidc_params_get(ps, "state");
 
 	if (redir == NULL || !redirect_registered(c, redir)) {
-		result_page(out, "invalid_request_uri");
+		result_page(out, error);
 		return;
 	}
 	result_error_redirect(p, out, redir, st != NULL && is_vschar_str(st, OIDC_MAX_STATE) ?
-	    st : NULL, "invalid_request_uri", "request_uri unknown, expired or not issued here");
+	    st : NULL, error, desc);
 }
+
+#define URI_UNKNOWN	"invalid_request_uri", "request_uri unknown, expired or not issued here"
 
 /*
  * The front-channel parameters allowed beside a pushed request_uri: client_id
@@ -774,16 +781,21 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 	enum eidgw_err rc;
 
 	eidgw_buf_init(&val, 65536);
-	if (!eidgw_starts_with(ru, OIDC_REQUEST_URI_PREFIX) || strlen(ru) > 128) {
-		par_refuse_uri(p, c, ps, out);
+	if (!eidgw_starts_with(ru, OIDC_REQUEST_URI_PREFIX)) {
+		par_refuse_uri(p, c, ps, "request_uri_not_supported",
+		    "request_uri only as issued by the PAR endpoint", out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_UNSUPPORTED, "request_uri not issued by our PAR endpoint");
+	}
+	if (strlen(ru) > 128) {
+		par_refuse_uri(p, c, ps, URI_UNKNOWN, out);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri too long to be ours");
 	}
 	oidc_sha256_hex(ru, h);
 	(void)snprintf(key, sizeof(key), "oidc:par:%s", h);
 	/* RFC 9126 §4: the request_uri is one-time use (take is atomic). */
 	rc = p->store->ops->take(p->store, key, &val);
 	if (rc == EIDGW_E_STORE_MISSING) {
-		par_refuse_uri(p, c, ps, out);
+		par_refuse_uri(p, c, ps, URI_UNKNOWN, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri unknown, expired or used");
 	}
 	if (rc != EIDGW_OK) {
@@ -796,7 +808,7 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 	}
 	/* RFC 9126 §4: the request_uri is bound to the client that pushed it. */
 	if (strcmp(r->client_id, c->client_id) != 0) {
-		par_refuse_uri(p, c, ps, out);
+		par_refuse_uri(p, c, ps, URI_UNKNOWN, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri of another client");
 	}
 	/* The pushed request is authoritative: beside the request_uri only

@@ -204,7 +204,11 @@ chk "${Q/response_type=code/response_type=token}&$S" unsupported_response_type "
 chk "${Q/response_type=code/response_type=code%20id_token}&$S" unsupported_response_type "hybrid"
 chk "${Q/response_type=code&/}&$S" invalid_request "response_type missing"
 chk "$Q&$S&request=eyJhbGciOiJub25lIn0.e30." request_not_supported "request object"
-chk "$Q&$S&request_uri=https%3A%2F%2Frp.example%2Freq" invalid_request_uri "foreign request_uri"
+# a request object by reference: not supported (request_uri_parameter_supported false,
+# OIDC Core §3.1.2.6); only our own PAR request_uris are used
+chk "$Q&$S&request_uri=https%3A%2F%2Frp.example%2Freq" request_uri_not_supported "foreign request_uri"
+chk "$Q&$S&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aguessed" invalid_request_uri \
+  "unknown PAR request_uri"
 chk "$Q&$S&response_mode=form_post" invalid_request "response_mode=form_post (unsupported)"
 chk "$Q&$S&prompt=none" login_required "prompt=none"
 chk "$Q&$S&prompt=none%20login" invalid_request "prompt none with another value"
@@ -215,6 +219,12 @@ chk "${Q/S256/plain}&$S" invalid_request "PKCE plain"
 chk "${Q/&code_challenge_method=S256/}&$S" invalid_request "PKCE method absent (plain)"
 chk "$Q&$S&claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22essential%22%3Atrue%2C%22value%22%3A%22urn%3Ax%22%7D%7D%7D" \
   unmet_authentication_requirements "essential acr that cannot be met"
+# the OIDF probe's form: response_type, client_id, scope and redirect_uri in the
+# query, state only inside the referenced object
+r=$(loc "$base/oidc/authorize?client_id=demo-service&response_type=code&scope=openid&redirect_uri=$ecb&request_uri=https%3A%2F%2Frp.example%2Freq")
+case "$r" in "$cb?"*) ;; *) fail "request_uri by reference: not redirected: $r" ;; esac
+[ "$(qp "$r" error)" = request_uri_not_supported ] || fail "request_uri by reference: $r"
+[ "$(qp "$r" iss)" = "$base" ] || fail "request_uri by reference: no iss: $r"
 pass "authorization errors: redirected with error, error_description, exact state and iss"
 
 # ---- Authorization endpoint: accepted requests ---------------------------------

@@ -1004,12 +1004,29 @@ test_par_flow(void **state)
 	assert_true(res.req->via_par);
 	oidc_authz_result_free(&res);
 	free(ru2);
-	/* a request_uri we did not issue, with a registered redirect_uri in the
-	 * request: invalid_request_uri goes back there (OIDC Core §6.2) */
+	/* a request_uri that is not ours (a request object by reference), with
+	 * a registered redirect_uri in the request: request_uri_not_supported
+	 * goes back there (OIDC Core §3.1.2.6; discovery says
+	 * request_uri_parameter_supported false) */
 	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=https%3A%2F%2Fx.example%2Fr"
 	    "&redirect_uri=https%3A%2F%2Frp.example%2Fcb&state=st-9", &res),
 	    EIDGW_E_OIDC_UNSUPPORTED);
-	assert_error_redirect(&res, RP_CB, "invalid_request_uri", "st-9");
+	assert_error_redirect(&res, RP_CB, "request_uri_not_supported", "st-9");
+	oidc_authz_result_free(&res);
+	/* the OIDC form of it: response_type, scope and redirect_uri in the
+	 * query, state only inside the object */
+	assert_int_equal(authz(F.p, "client_id=rp-par&response_type=code&scope=openid"
+	    "&request_uri=https%3A%2F%2Fx.example%2Fr&redirect_uri=https%3A%2F%2Frp.example%2Fcb",
+	    &res), EIDGW_E_OIDC_UNSUPPORTED);
+	assert_error_redirect(&res, RP_CB, "request_uri_not_supported", NULL);
+	oidc_authz_result_free(&res);
+	/* one in our namespace that we never issued (or too long to be ours):
+	 * invalid_request_uri (OIDC Core §6.2, RFC 9126 §4) */
+	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=urn%3Aietf%3Aparams%3Aoauth"
+	    "%3Arequest_uri%3A" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "&redirect_uri=https%3A%2F%2Frp.example%2Fcb&state=st-8", &res),
+	    EIDGW_E_OIDC_REQUEST_URI);
+	assert_error_redirect(&res, RP_CB, "invalid_request_uri", "st-8");
 	oidc_authz_result_free(&res);
 	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=urn%3Aietf%3Aparams%3Aoauth"
 	    "%3Arequest_uri%3Aunknown&redirect_uri=https%3A%2F%2Frp.example%2Fcb", &res),
@@ -1025,6 +1042,7 @@ test_par_flow(void **state)
 	assert_int_equal(authz(F.p, "client_id=rp-par&request_uri=https%3A%2F%2Fx.example%2Fr",
 	    &res), EIDGW_E_OIDC_UNSUPPORTED);
 	assert_error_page(&res);
+	assert_string_equal(res.error, "request_uri_not_supported");
 	oidc_authz_result_free(&res);
 	/* prompt=none pushed: login_required at authorize */
 	ru2 = push(GOOD_Q("rp-par", "&prompt=none"), basic_par_hdr, 201);
