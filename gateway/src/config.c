@@ -1374,7 +1374,8 @@ print_row(const char *key, const struct cfg_directive *d, void *arg)
 
 	if (d->enums != NULL) {
 		enum_list(d, allowed, sizeof(allowed));
-		fprintf(f, "| `%s` | one of: %s | ", key, allowed);
+		fprintf(f, "| `%s` | %s: %s | ", key,
+		    d->type == D_STRLIST ? "list, each one of" : "one of", allowed);
 	} else
 		fprintf(f, "| `%s` | %s | ", key, type);
 	if (d->flags & DF_REQUIRED)

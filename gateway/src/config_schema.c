@@ -313,25 +313,6 @@ check_alias(struct cfg_ctx *x, const char *v, int line, const char *path,
 	return true;
 }
 
-/* An OAuth scope token (RFC 6749 3.3): printable ASCII except space, '"' and '\'. */
-static bool
-check_scope(struct cfg_ctx *x, const char *v, int line, const char *path,
-    const struct cfg_directive *d)
-{
-	const char *p;
-
-	for (p = v; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' ||
-		    *p == '\\')
-			break;
-	if (*p != '\0') {
-		cfg_err(x, line, EIDGW_E_CONFIG_VALUE, "%s%s: '%.60s' is not a scope token",
-		    path, d->name, v);
-		return false;
-	}
-	return true;
-}
-
 static bool
 check_host(struct cfg_ctx *x, const char *v, int line, const char *path,
     const struct cfg_directive *d)
@@ -756,6 +737,17 @@ static const struct cfg_enum jws_alg_enum[] = {
 	{ NULL, 0, false },
 };
 
+/*
+ * The scopes oidc/ knows (known_scopes in oidc/provider.c, which refuses
+ * any other when the snapshot is built, without a file or line).
+ */
+static const struct cfg_enum scope_enum[] = {
+	{ "openid", 0, false }, { "profile", 0, false }, { "eidas", 0, false },
+	{ "address", 0, false }, { "email", 0, false }, { "phone", 0, false },
+	{ "eidas_extended", 0, false },
+	{ NULL, 0, false },
+};
+
 static const struct cfg_enum sp_type_enum[] = {
 	{ "public", 0, false }, { "private", 0, false }, { NULL, 0, false },
 };
@@ -1096,7 +1088,7 @@ static const struct cfg_directive client_d[] = {
 	{ .name = "jwks_uri", .type = D_STR, OFF(struct gw_client_conf, jwks_uri),
 	  .check = check_url_https, .doc = "`private_key_jwt`: URL of the client's JWKS (https; http only to loopback). Fetched whenever a configuration snapshot is built (start, `SIGHUP`); when it cannot be fetched the last good copy stays in use, and a client whose keys were never fetched has its assertions refused until a reload finds them." },
 	{ .name = "scopes", .type = D_STRLIST, LIST(struct gw_client_conf, scopes, n_scopes),
-	  .def = "openid", .check = check_scope,
+	  .def = "openid", .enums = scope_enum,
 	  .doc = "Scopes the client may request; must include `openid`." },
 	{ .name = "sector_identifier", .type = D_STR,
 	  OFF(struct gw_client_conf, sector_identifier), .check = check_host,
@@ -1515,6 +1507,7 @@ check_jwks_file(struct cfg_ctx *x, const char *path, int line)
 	static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "k" };
 	json_error_t je;
 	json_t *root = NULL, *keys, *k;
+	const char *kty, *s;
 	char *text = NULL;
 	size_t len = 0, i, j;
 	int e;
@@ -1551,6 +1544,24 @@ check_jwks_file(struct cfg_ctx *x, const char *path, int line)
 				    path, i, private_members[j]);
 				break;
 			}
+		if (j < EIDGW_ARRAY_LEN(private_members))
+			continue;
+		/* what oidc/ accepts for client authentication (client_jwks_ok) */
+		kty = json_string_value(json_object_get(k, "kty"));
+		if (strcmp(kty, "RSA") == 0) {
+			s = json_string_value(json_object_get(k, "n"));
+			if (s == NULL || strlen(s) < 342)
+				cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+				    "client.jwks_file: %s: key %zu: RSA keys need at least 2048 bits",
+				    path, i);
+		} else if (strcmp(kty, "EC") == 0) {
+			s = json_string_value(json_object_get(k, "crv"));
+			if (s == NULL || strcmp(s, "P-256") != 0)
+				cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+				    "client.jwks_file: %s: key %zu: EC keys must be on P-256", path, i);
+		} else
+			cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
+			    "client.jwks_file: %s: key %zu: kty %.20s is not RSA or EC", path, i, kty);
 	}
 out:
 	json_decref(root);

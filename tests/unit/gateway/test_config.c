@@ -277,6 +277,8 @@ static const struct bad_case bad_cases[] = {
 	{ "metadata_missing_enabled", "countries/LU.yaml", 5, EIDGW_E_CONFIG_FILE },
 	{ "secret_too_short", "clients/svc.yaml", 5, EIDGW_E_CONFIG_VALUE },
 	{ "empty_scopes", "clients/svc.yaml", 6, EIDGW_E_CONFIG_VALUE },
+	{ "unknown_scope", "clients/svc.yaml", 6, EIDGW_E_CONFIG_VALUE },
+	{ "weak_client_jwks", "clients/jwt.yaml", 6, EIDGW_E_CONFIG_VALUE },
 };
 
 static void
