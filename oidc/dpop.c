@@ -23,6 +23,13 @@
 
 #define B64URL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
+/* The proof algorithms accepted (OIDC_DPOP_ALGS, FAPI 2.0 §5.4). */
+static bool
+dpop_alg_allowed(enum oidc_alg alg)
+{
+	return alg == OIDC_ALG_ES256 || alg == OIDC_ALG_PS256;
+}
+
 /* A string of min..max base64url characters. */
 static bool
 b64url_str(json_t *v, size_t min, size_t max)
@@ -215,9 +222,11 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	    strcasecmp(typ, "dpop+jwt") != 0)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof typ is not dpop+jwt");
 	/* §4.3 item 5: an asymmetric algorithm from our allow-list; never
-	 * "none" or a MAC (RFC 8725 §3.1). */
+	 * "none" or a MAC (RFC 8725 §3.1).  FAPI 2.0 §5.4 allows only PS256,
+	 * ES256 and EdDSA for signatures, so RS256 (PKCS#1 v1.5) is refused
+	 * here although ID tokens and client assertions may still use it. */
 	alg = oidc_alg_from_name(json_string_value(json_object_get(hdr, "alg")));
-	if (alg == OIDC_ALG_DEFAULT)
+	if (!dpop_alg_allowed(alg))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof alg not allowed");
 	if (json_object_get(hdr, "crit") != NULL)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof has crit");

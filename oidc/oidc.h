@@ -338,8 +338,9 @@ enum eidgw_err oidc_pairwise_sub(const unsigned char *key, size_t keylen, const 
 #define OIDC_DPOP_MAX_AGE	60	/* a proof's iat may be at most this old (s) */
 #define OIDC_DPOP_FUTURE	10	/* ... and at most this far in the future (s) */
 #define OIDC_JKT_LEN		43	/* base64url of a SHA-256 JWK thumbprint */
-/* The proof algorithms accepted, as advertised in discovery. */
-#define OIDC_DPOP_ALGS		"ES256 PS256 RS256"
+/* The proof algorithms accepted, as advertised in discovery: FAPI 2.0 §5.4
+ * allows PS256, ES256 and EdDSA; RS256 is refused (EdDSA is not supported). */
+#define OIDC_DPOP_ALGS		"ES256 PS256"
 
 /*
  * Checks one DPoP proof (RFC 9449 §4.3) for a request with method htm to the

@@ -126,6 +126,7 @@ jq -e --arg i "$base" '
     ["client_secret_basic", "client_secret_post", "private_key_jwt"] and
   (.token_endpoint_auth_signing_alg_values_supported | index("none") == null and length > 0) and
   (.dpop_signing_alg_values_supported | length > 0) and
+  .dpop_signing_alg_values_supported == ["ES256", "PS256"] and
   (.scopes_supported | index("openid") != null) and
   (.claims_supported | index("sub") != null and index("acr") != null and index("amr") == null) and
   .claims_parameter_supported == true and
@@ -352,6 +353,72 @@ code=$(login "$Q&state=v" "$cb") || fail "login for the verifier check"
 st=$(req -u "demo-service:$SECRET" -d "grant_type=authorization_code&code=$code&redirect_uri=$ecb&code_verifier=${V/c/C}" "$base/oidc/token")
 [ "$st" = 400 ] && jq -e '.error == "invalid_grant"' "$tmp/b" >/dev/null || fail "wrong verifier: $st"
 pass "token errors: invalid_request, unsupported_grant_type, invalid_grant, 401 invalid_client with challenge"
+
+# ---- DPoP (RFC 9449, FAPI 2.0 §5.4 algorithms) -------------------------------------------
+# dpop_proof KEY ALG HTM HTU [ACCESS_TOKEN]: a proof signed with the PEM key
+dpop_proof() {
+  $PY - "$@" <<'PY'
+import base64, hashlib, json, sys, time, uuid
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+def b64u(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def ub(n): return n.to_bytes((n.bit_length() + 7) // 8, "big")
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+alg, htm, htu = sys.argv[2:5]
+pn = key.public_key().public_numbers()
+if isinstance(key, ec.EllipticCurvePrivateKey):
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64u(pn.x.to_bytes(32, "big")), "y": b64u(pn.y.to_bytes(32, "big"))}
+else:
+    jwk = {"kty": "RSA", "e": b64u(ub(pn.e)), "n": b64u(ub(pn.n))}
+pl = {"jti": str(uuid.uuid4()), "htm": htm, "htu": htu, "iat": int(time.time())}
+if len(sys.argv) > 5:
+    pl["ath"] = b64u(hashlib.sha256(sys.argv[5].encode()).digest())
+si = (b64u(json.dumps({"typ": "dpop+jwt", "alg": alg, "jwk": jwk}).encode()) + "." +
+      b64u(json.dumps(pl).encode())).encode()
+if alg == "ES256":
+    r, s = decode_dss_signature(key.sign(si, ec.ECDSA(hashes.SHA256())))
+    sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+elif alg == "PS256":
+    sig = key.sign(si, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+else:
+    sig = key.sign(si, padding.PKCS1v15(), hashes.SHA256())
+print(si.decode() + "." + b64u(sig))
+PY
+}
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/dpop-rsa.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/dpop-ec.pem" 2>/dev/null
+code=$(login "$Q&state=d" "$cb") || fail "login for DPoP"
+# RS256 is not a FAPI 2.0 algorithm: a correctly signed RS256 proof is refused before
+# the code is looked at, so the code survives for a proof in an allowed alg
+pr=$(dpop_proof "$tmp/dpop-rsa.pem" RS256 POST "$base/oidc/token")
+st=$(req -H "DPoP: $pr" -u "demo-service:$SECRET" \
+  -d "grant_type=authorization_code&code=$code&redirect_uri=$ecb&code_verifier=$V" "$base/oidc/token")
+[ "$st" = 400 ] && jq -e '.error == "invalid_dpop_proof"' "$tmp/b" >/dev/null ||
+  fail "RS256 DPoP proof at the token endpoint: $st $(cat "$tmp/b")"
+pr=$(dpop_proof "$tmp/dpop-rsa.pem" PS256 POST "$base/oidc/token")
+st=$(req -H "DPoP: $pr" -u "demo-service:$SECRET" \
+  -d "grant_type=authorization_code&code=$code&redirect_uri=$ecb&code_verifier=$V" "$base/oidc/token")
+[ "$st" = 200 ] && jq -e '.token_type == "DPoP"' "$tmp/b" >/dev/null ||
+  fail "PS256 DPoP proof at the token endpoint: $st $(cat "$tmp/b")"
+dat=$(jq -r .access_token "$tmp/b")
+pr=$(dpop_proof "$tmp/dpop-rsa.pem" RS256 GET "$base/oidc/userinfo" "$dat")
+st=$(req -H "Authorization: DPoP $dat" -H "DPoP: $pr" "$base/oidc/userinfo")
+[ "$st" = 401 ] || fail "RS256 DPoP proof at userinfo: $st"
+case "$(hdr WWW-Authenticate)" in DPoP*'error="invalid_dpop_proof"'*'algs="ES256 PS256"'*) ;;
+  *) fail "RS256 proof challenge: $(hdr WWW-Authenticate)" ;; esac
+pr=$(dpop_proof "$tmp/dpop-rsa.pem" PS256 GET "$base/oidc/userinfo" "$dat")
+st=$(req -H "Authorization: dpop $dat" -H "DPoP: $pr" "$base/oidc/userinfo")
+[ "$st" = 200 ] || fail "PS256 DPoP proof at userinfo: $st"
+code=$(login "$Q&state=d2" "$cb") || fail "login for DPoP ES256"
+pr=$(dpop_proof "$tmp/dpop-ec.pem" ES256 POST "$base/oidc/token")
+st=$(req -H "DPoP: $pr" -u "demo-service:$SECRET" \
+  -d "grant_type=authorization_code&code=$code&redirect_uri=$ecb&code_verifier=$V" "$base/oidc/token")
+[ "$st" = 200 ] && jq -e '.token_type == "DPoP"' "$tmp/b" >/dev/null ||
+  fail "ES256 DPoP proof at the token endpoint: $st $(cat "$tmp/b")"
+st=$(req "$base/oidc/userinfo")
+case "$(hdr WWW-Authenticate)" in *'DPoP algs="ES256 PS256"') ;; *) fail "no-token challenge: $(hdr WWW-Authenticate)" ;; esac
+pass "DPoP: ES256 and PS256 proofs bind tokens; RS256 proofs refused (400/401 invalid_dpop_proof), algs without RS256"
 
 # ---- scopes: claims only for what was granted; an unknown scope is not granted -----------
 code=$(login "${Q/scope=openid%20profile/scope=openid%20offline_access}&state=v" "$cb") || fail "login openid"

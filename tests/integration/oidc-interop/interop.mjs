@@ -392,10 +392,12 @@ async function rawUserinfo(headers) {
   return { status: r.status, challenge: r.headers.get('www-authenticate') || '' };
 }
 
-await check('DPoP: discovery advertises dpop_signing_alg_values_supported (ES256, no none/HS*)', async () => {
+await check('DPoP: discovery advertises dpop_signing_alg_values_supported (ES256, no none/HS*/RS256)', async () => {
   const algs = meta.dpop_signing_alg_values_supported || [];
   assert(algs.includes('ES256'), `ES256 in ${JSON.stringify(algs)}`);
   assert(!algs.some((a) => a === 'none' || a.startsWith('HS')), `no none/HS*: ${JSON.stringify(algs)}`);
+  // FAPI 2.0 §5.4: PS256, ES256, EdDSA only
+  assert(!algs.includes('RS256'), `no RS256: ${JSON.stringify(algs)}`);
 });
 
 await check('DPoP: code flow with dpop_jkt; openid-client proves at the token endpoint, gets token_type DPoP, and fetches userinfo with DPoP', async () => {

@@ -468,14 +468,12 @@ test_proof_ok_and_thumbprint(void **state)
 	want = thumbprint(F.ec);
 	assert_string_equal(jkt, want);
 	free(want);
-	/* PS256 and RS256 with an RSA key */
+	/* PS256 with an RSA key */
 	o.key = F.rsa;
 	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_OK);
 	want = thumbprint(F.rsa);
 	assert_string_equal(jkt, want);
 	free(want);
-	o.alg = "RS256";
-	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_OK);
 	/* iat inside the window on both sides */
 	memset(&o, 0, sizeof(o));
 	o.iat_off = -55;
@@ -518,6 +516,12 @@ test_proof_header_rules(void **state)
 	REFUSED_FOR("alg not allowed");
 	o = (struct popts){ .alg = "ES384" };
 	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	REFUSED_FOR("alg not allowed");
+	/* RS256, correctly signed with an RSA key: FAPI 2.0 §5.4 allows only
+	 * PS256, ES256 and EdDSA, so no PKCS#1 v1.5 proof is accepted */
+	o = (struct popts){ .alg = "RS256", .key = F.rsa };
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	assert_string_equal(jkt, "");
 	REFUSED_FOR("alg not allowed");
 	o = (struct popts){ .alg = "PS256", .key = F.rsa, .jwk_key = F.ec };
 	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
@@ -738,6 +742,14 @@ test_token_binds(void **state)
 	assert_error(&out, 400, "invalid_dpop_proof");
 	oidc_response_free(&out);
 	free(pr);
+	/* an RS256 proof (FAPI 2.0 §5.4): refused like any invalid proof */
+	o = (struct popts){ .alg = "RS256", .key = F.rsa };
+	pr = proof(&o);
+	assert_int_equal(redeem(code, F.basic, pr, 1, &out), EIDGW_E_OIDC_DPOP_PROOF);
+	assert_error(&out, 400, "invalid_dpop_proof");
+	oidc_response_free(&out);
+	free(pr);
+	o = (struct popts){ 0 };
 	/* two DPoP header fields */
 	pr = proof(&o);
 	assert_int_equal(redeem(code, F.basic, pr, 2, &out), EIDGW_E_OIDC_DPOP_PROOF);
@@ -932,7 +944,7 @@ assert_dpop_challenge(const struct oidc_response *out, const char *err)
 	assert_true(strncmp(out->www_authenticate, "DPoP ", 5) == 0);
 	(void)snprintf(want, sizeof(want), "error=\"%s\"", err);
 	assert_non_null(strstr(out->www_authenticate, want));
-	assert_non_null(strstr(out->www_authenticate, "algs=\"ES256 PS256 RS256\""));
+	assert_non_null(strstr(out->www_authenticate, "algs=\"ES256 PS256\""));
 }
 
 static void
@@ -1068,8 +1080,10 @@ test_discovery_and_unknown_client(void **state)
 	j = body_json(&out);
 	a = json_object_get(j, "dpop_signing_alg_values_supported");
 	assert_true(json_is_array(a));
-	assert_int_equal(json_array_size(a), 3);
+	/* FAPI 2.0 §5.4: ES256 and PS256, no RS256 */
+	assert_int_equal(json_array_size(a), 2);
 	assert_string_equal(json_string_value(json_array_get(a, 0)), "ES256");
+	assert_string_equal(json_string_value(json_array_get(a, 1)), "PS256");
 	json_decref(j);
 	oidc_response_free(&out);
 	/* an unknown client and a wrong secret get the same answer */
