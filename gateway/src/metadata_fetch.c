@@ -25,6 +25,7 @@
 #define MD_RETRY_S 300
 #define MD_MIN_REFRESH_S 60			/* after a failure, try again sooner */
 #define MD_IN_FLIGHT INT64_MAX			/* sched.next while the fetcher has it */
+#define MD_PARALLEL 8				/* forced fetches at a time */
 
 /*
  * Per country code (two upper-case letters, so 26 * 26 slots and no
@@ -339,6 +340,44 @@ job_apply(const struct gw_config *cfg, const struct md_job *j, struct gw_audit *
 	return true;
 }
 
+static void *
+job_thread(void *arg)
+{
+	job_run(arg);
+	return NULL;
+}
+
+/*
+ * Runs n jobs, MD_PARALLEL at a time, each on a thread of its own (on the
+ * calling thread when one cannot be started), and returns when all are
+ * done: a forced refresh of many countries whose sources hang then takes
+ * about one transfer timeout per MD_PARALLEL countries, not one per country.
+ */
+static void
+jobs_run_parallel(struct md_job *jobs, size_t n)
+{
+	pthread_t t[MD_PARALLEL];
+	bool started[MD_PARALLEL];
+	sigset_t all, old;
+	size_t i, k, m;
+
+	/* signals belong to the main thread */
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < n; i += m) {
+		m = n - i < MD_PARALLEL ? n - i : MD_PARALLEL;
+		for (k = 0; k < m; k++)
+			started[k] = pthread_create(&t[k], NULL, job_thread, &jobs[i + k]) == 0;
+		for (k = 0; k < m; k++) {
+			if (started[k])
+				(void)pthread_join(t[k], NULL);
+			else
+				job_run(&jobs[i + k]);
+		}
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /*
  * The fetcher thread.  Periodic refreshes run on it, so that a source that
  * is slow, unreachable or answers byte by byte (each fetch may take up to
@@ -346,8 +385,8 @@ job_apply(const struct gw_config *cfg, const struct md_job *j, struct gw_audit *
  * SIGHUP, flushes the store and keeps the other countries' schedules.  It
  * takes one batch at a time; the main thread hands a batch over only when
  * the previous one is back, and does the schedule and audit work itself.
- * Forced refreshes (start-up, SIGHUP) stay on the main thread: the caller
- * builds a snapshot on their outcome right after.
+ * Forced refreshes (start-up, SIGHUP) are waited for (jobs_run_parallel):
+ * the caller builds a snapshot on their outcome right after.
  */
 static pthread_mutex_t fetcher_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fetcher_cv = PTHREAD_COND_INITIALIZER;
@@ -479,7 +518,7 @@ bool
 gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit *audit,
     int64_t now)
 {
-	struct md_job *batch, one;
+	struct md_job *batch;
 	struct md_sched *sc;
 	unsigned char id[32];
 	size_t i, n, due = 0;
@@ -504,18 +543,32 @@ gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit 
 			memcpy(sc->source, id, sizeof(id));
 			sc->next = 0;		/* a new source: due now */
 		}
-		if (force) {
-			if (!job_init(&one, cfg, c, now)) {
+		if (force || now >= sc->next)
+			due++;
+	}
+	if (force && due != 0) {
+		/* all of them, in parallel, before returning: the caller builds on them */
+		if ((batch = calloc(due, sizeof(*batch))) == NULL)
+			goto expiry;
+		for (i = 0, n = 0; i < cfg->n_countries && n < due; i++) {
+			const struct gw_country_conf *c = &cfg->countries[i];
+
+			if (!remote(c) || (sc = sched_of(c->code)) == NULL)
+				continue;
+			if (job_init(&batch[n], cfg, c, now))
+				n++;
+			else
 				sc->next = gw_metadata_next_due(now, c->saml.metadata_refresh_s,
 				    false, 0, 0);
-				continue;
-			}
-			job_run(&one);
-			if (job_apply(cfg, &one, audit, now))
+		}
+		jobs_run_parallel(batch, n);
+		for (i = 0; i < n; i++) {
+			if (job_apply(cfg, &batch[i], audit, now))
 				changed = true;
-			job_clear(&one);
-		} else if (now >= sc->next)
-			due++;
+			job_clear(&batch[i]);
+		}
+		free(batch);
+		goto expiry;
 	}
 	if (due != 0 && fetcher_idle()) {
 		if ((batch = calloc(due, sizeof(*batch))) == NULL)

@@ -6,8 +6,9 @@
  * configuration snapshot reads it.  When the source is down or serves
  * something invalid, the last good copy stays in use.  Called from the
  * main thread only; the periodic fetches themselves run on a fetcher thread
- * of this module (a slow source must not hold up the main loop), forced
- * ones (start-up, SIGHUP) on the calling thread.
+ * of this module (a slow source must not hold up the main loop); forced
+ * ones (start-up, SIGHUP) run in parallel, eight at a time, and are waited
+ * for.
  */
 #ifndef EIDGW_GW_METADATA_FETCH_H
 #define EIDGW_GW_METADATA_FETCH_H

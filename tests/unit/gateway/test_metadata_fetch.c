@@ -1,7 +1,8 @@
 /*
- * Unit tests for gateway/src/metadata_fetch.c without a network: when a
- * metadata_url is next due, and the reload asked for when the verified IdP
- * metadata a snapshot serves with passes its validUntil.
+ * Unit tests for gateway/src/metadata_fetch.c, with loopback sources only:
+ * when a metadata_url is next due, the reload asked for when the verified
+ * IdP metadata a snapshot serves with passes its validUntil, the cache
+ * file, periodic fetches on the fetcher thread and forced ones in parallel.
  */
 #include "testlib.h"
 
@@ -18,6 +19,7 @@
 
 #include <openssl/pem.h>
 
+#include "core/util.h"
 #include "metadata_fetch.h"
 #include "runtime.h"
 
@@ -170,6 +172,7 @@ struct mini_http {
 	uint16_t port;
 	const char *body;
 	size_t len;
+	unsigned int delay_ms;		/* before each answer */
 };
 
 static void *
@@ -189,6 +192,8 @@ mini_http_main(void *arg)
 			if (strstr(req, "\r\n\r\n") != NULL)
 				break;
 		}
+		if (h->delay_ms != 0)
+			(void)usleep(h->delay_ms * 1000);
 		n = snprintf(head, sizeof(head), "HTTP/1.0 200 OK\r\nContent-Length: %zu\r\n\r\n",
 		    h->len);
 		if (write(c, head, (size_t)n) != n || write(c, h->body, h->len) != (ssize_t)h->len)
@@ -198,14 +203,31 @@ mini_http_main(void *arg)
 	return NULL;
 }
 
-/* A listening socket; serve: answer with body, otherwise never accept. */
 static void
-mini_http_start(struct mini_http *h, const char *body, size_t len, bool serve)
+mini_http_serve(struct mini_http *h)
 {
-	struct sockaddr_in a;
-	socklen_t al = sizeof(a);
 	pthread_t t;
 
+	assert_int_equal(pthread_create(&t, NULL, mini_http_main, h), 0);
+	assert_int_equal(pthread_detach(t), 0);
+}
+
+/*
+ * A listening socket; serve: answer with body, otherwise never accept.
+ * The servers live in a static pool: their threads may still look at them
+ * after the test that made them has returned.
+ */
+static struct mini_http *
+mini_http_start(const char *body, size_t len, bool serve)
+{
+	static struct mini_http pool[16];
+	static size_t used;
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	struct mini_http *h;
+
+	assert_true(used < EIDGW_ARRAY_LEN(pool));
+	h = &pool[used++];
 	memset(h, 0, sizeof(*h));
 	h->body = body;
 	h->len = len;
@@ -217,10 +239,16 @@ mini_http_start(struct mini_http *h, const char *body, size_t len, bool serve)
 	assert_int_equal(listen(h->fd, 8), 0);
 	assert_int_equal(getsockname(h->fd, (struct sockaddr *)&a, &al), 0);
 	h->port = ntohs(a.sin_port);
-	if (serve) {
-		assert_int_equal(pthread_create(&t, NULL, mini_http_main, h), 0);
-		assert_int_equal(pthread_detach(t), 0);
-	}
+	if (serve)
+		mini_http_serve(h);
+	return h;
+}
+
+/* Stops accepting (wakes a thread blocked in accept). */
+static void
+mini_http_stop(struct mini_http *h)
+{
+	(void)shutdown(h->fd, SHUT_RDWR);
 }
 
 static double
@@ -268,7 +296,7 @@ node_signer(void)
 static void
 test_periodic_fetch(void **state)
 {
-	struct mini_http h;
+	struct mini_http *h;
 	struct fake f;
 	char *doc, *dir, *got, url[64], cache[4096];
 	size_t len, glen;
@@ -279,10 +307,10 @@ test_periodic_fetch(void **state)
 
 	(void)state;
 	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
-	mini_http_start(&h, doc, len, true);
+	h = mini_http_start(doc, len, true);
 	assert_non_null(dir = tl_mkdtemp());
 	(void)snprintf(cache, sizeof(cache), "%s/XF.xml", dir);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
 	remote_init(&f, "XF", url, cache, signer);
 
 	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now));
@@ -299,7 +327,7 @@ test_periodic_fetch(void **state)
 	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now + 1));
 	assert_false(gw_metadata_refresh_at(&f.cfg, true, NULL, now + 2));
 
-	close(h.fd);
+	mini_http_stop(h);
 	X509_free(signer);
 	tl_rmtree(dir);
 	free(dir);
@@ -314,7 +342,7 @@ test_periodic_fetch(void **state)
 static void
 test_new_source_due_at_once(void **state)
 {
-	struct mini_http h;
+	struct mini_http *h;
 	struct fake f;
 	char *doc, *dir, url[64], cache[4096];
 	size_t len;
@@ -325,7 +353,7 @@ test_new_source_due_at_once(void **state)
 
 	(void)state;
 	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
-	mini_http_start(&h, doc, len, true);
+	h = mini_http_start(doc, len, true);
 	assert_non_null(dir = tl_mkdtemp());
 	(void)snprintf(cache, sizeof(cache), "%s/XH.xml", dir);
 	/* the old source refuses connections: failed, next try in 300 s */
@@ -333,7 +361,7 @@ test_new_source_due_at_once(void **state)
 	assert_false(gw_metadata_refresh_at(&f.cfg, true, NULL, now));
 	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now + 1));
 	/* the new one is fetched on the next periodic calls */
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
 	f.country.saml.metadata_url = url;
 	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
 		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now + 2);
@@ -341,7 +369,60 @@ test_new_source_due_at_once(void **state)
 			(void)usleep(20000);
 	}
 	assert_true(changed);
-	close(h.fd);
+	mini_http_stop(h);
+	X509_free(signer);
+	tl_rmtree(dir);
+	free(dir);
+	free(doc);
+}
+
+/*
+ * A forced refresh (start-up, SIGHUP) fetches every country before it
+ * returns, in parallel: three sources that each take 1.5 s to answer cost
+ * about 1.5 s, not 4.5 s, and all three caches are written.
+ */
+static void
+test_forced_refresh_parallel(void **state)
+{
+	static const char *const codes[3] = { "XI", "XJ", "XK" };
+	struct mini_http *h[3];
+	struct gw_country_conf countries[3];
+	struct fake f;
+	char *doc, *dir, url[3][64], cache[3][4096];
+	size_t len, i;
+	double t0, took;
+	X509 *signer = node_signer();
+
+	(void)state;
+	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
+	assert_non_null(dir = tl_mkdtemp());
+	for (i = 0; i < 3; i++) {
+		h[i] = mini_http_start(doc, len, false);
+		h[i]->delay_ms = 1500;
+		(void)snprintf(url[i], sizeof(url[i]), "http://127.0.0.1:%u/md.xml",
+		    (unsigned int)h[i]->port);
+		(void)snprintf(cache[i], sizeof(cache[i]), "%s/%s.xml", dir, codes[i]);
+		remote_init(&f, codes[i], url[i], cache[i], signer);
+		countries[i] = f.country;
+	}
+	for (i = 0; i < 3; i++)
+		mini_http_serve(h[i]);
+	f.cfg.countries = countries;
+	f.cfg.n_countries = 3;
+	t0 = mono();
+	assert_true(gw_metadata_refresh_at(&f.cfg, true, NULL, T_2020_03_20));
+	took = mono() - t0;
+	if (took > 4.0)
+		fail_msg("a forced refresh of 3 slow sources took %.1f s", took);
+	for (i = 0; i < 3; i++) {
+		char *got;
+		size_t glen;
+
+		assert_non_null(got = tl_read_file(cache[i], &glen));
+		assert_int_equal(glen, len);
+		free(got);
+		mini_http_stop(h[i]);
+	}
 	X509_free(signer);
 	tl_rmtree(dir);
 	free(dir);
@@ -356,15 +437,15 @@ test_new_source_due_at_once(void **state)
 static void
 test_slow_source_does_not_block(void **state)
 {
-	struct mini_http h;
+	struct mini_http *h;
 	struct fake f;
 	char url[64];
 	double t0;
 	X509 *signer = node_signer();
 
 	(void)state;
-	mini_http_start(&h, NULL, 0, false);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h.port);
+	h = mini_http_start(NULL, 0, false);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
 	remote_init(&f, "XG", url, "/nonexistent/XG.xml", signer);
 	t0 = mono();
 	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, T_2020_03_20));
@@ -372,7 +453,7 @@ test_slow_source_does_not_block(void **state)
 	if (mono() - t0 > 2.0)
 		fail_msg("the periodic refresh blocked for %.1f s", mono() - t0);
 	X509_free(signer);
-	/* h.fd stays open: the fetcher thread is still waiting on it when the test exits */
+	/* h stays open: the fetcher thread is still waiting on it when the test exits */
 }
 
 int
@@ -384,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_write_cache),
 		cmocka_unit_test(test_periodic_fetch),
 		cmocka_unit_test(test_new_source_due_at_once),
+		cmocka_unit_test(test_forced_refresh_parallel),
 		cmocka_unit_test(test_slow_source_does_not_block),
 	};
 
