@@ -112,6 +112,14 @@ struct saml_c14n_set {
 enum eidgw_err saml_c14n(xmlDocPtr doc, const struct saml_c14n_set *set, int mode,
     xmlChar **prefixes, struct eidgw_buf *out) EIDGW_MUST_USE;
 
+/*
+ * saml_c14n with a choice of walk: from the apex (what saml_c14n does) or
+ * over the whole document (libxml2's own walk).  Both give the same octets;
+ * the second exists so that tests can prove it.
+ */
+enum eidgw_err saml_c14n_walk(xmlDocPtr doc, const struct saml_c14n_set *set, int mode,
+    xmlChar **prefixes, struct eidgw_buf *out, bool whole_document) EIDGW_MUST_USE;
+
 /* Base64 text content of an element (whitespace incl. CR skipped) into out. */
 enum eidgw_err saml_xml_b64(const xmlNode *elem, struct eidgw_buf *out) EIDGW_MUST_USE;
 
