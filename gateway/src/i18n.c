@@ -1,6 +1,7 @@
 /* i18n.c - see i18n.h.  Texts are plain UTF-8; callers HTML-escape them. */
 #include "i18n.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -104,30 +105,48 @@ gw_lang_from_tag(const char *tag, size_t len)
 	return -1;
 }
 
-/* The q-value of an Accept-Language item ("de;q=0.7"); 1.0 without one. */
-static double
+static bool
+ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The q-value of an Accept-Language item ("de;q=0.7") in thousandths; 1000
+ * without one.  RFC 9110 12.4.2: qvalue = "0" [ "." 0*3DIGIT ] /
+ * "1" [ "." 0*3("0") ], after optional whitespace around ';'.  Anything
+ * else counts as 0 (not acceptable).  Parsed by hand: strtod would follow
+ * the process locale's decimal separator.
+ */
+static int
 item_q(const char *s, size_t len)
 {
-	const char *q = memchr(s, ';', len);
-	double v;
+	const char *q = memchr(s, ';', len), *e = s + len;
+	int v, i;
 
 	if (q == NULL)
-		return 1.0;
-	q++;
-	while (q < s + len && *q == ' ')
+		return 1000;
+	for (q++; q < e && ows(*q); q++)
+		;
+	if (e - q < 3 || (q[0] != 'q' && q[0] != 'Q') || q[1] != '=' ||
+	    (q[2] != '0' && q[2] != '1'))
+		return 0;
+	v = (q[2] - '0') * 1000;
+	q += 3;
+	if (q < e && *q == '.') {
+		for (q++, i = 100; q < e && i > 0 && *q >= '0' && *q <= '9'; q++, i /= 10)
+			v += (*q - '0') * i;
+	}
+	while (q < e && ows(*q))
 		q++;
-	if ((size_t)(s + len - q) < 3 || (q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
-		return 0.0;
-	v = strtod(q + 2, NULL);
-	return v >= 0.0 && v <= 1.0 ? v : 0.0;
+	return (q == e || *q == ';') && v <= 1000 ? v : 0;
 }
 
 enum gw_lang
 gw_lang_choose(const char *ui_locales, const char *accept_language, const char *default_tag)
 {
 	const char *p, *e;
-	double best_q = 0.0, q;
-	int l, best = -1;
+	int l, q, best = -1, best_q = 0;
 	size_t n;
 
 	for (p = ui_locales; p != NULL && *p != '\0'; p = e) {
@@ -139,13 +158,13 @@ gw_lang_choose(const char *ui_locales, const char *accept_language, const char *
 			return (enum gw_lang)l;
 	}
 	for (p = accept_language; p != NULL && *p != '\0'; p = *e == ',' ? e + 1 : e) {
-		while (*p == ' ')
+		while (ows(*p))
 			p++;
 		for (e = p; *e != '\0' && *e != ','; e++)
 			;
 		n = (size_t)(e - p);
 		q = item_q(p, n);
-		if ((l = gw_lang_from_tag(p, strcspn(p, ";, "))) >= 0 && q > best_q) {
+		if ((l = gw_lang_from_tag(p, strcspn(p, ";, \t"))) >= 0 && q > best_q) {
 			best_q = q;
 			best = l;
 		}
