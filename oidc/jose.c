@@ -212,6 +212,17 @@ out:
 	return ok;
 }
 
+/*
+ * A client registered with token_endpoint_auth_signing_alg PS256 or ES256 is
+ * a FAPI 2.0 client (the algs FAPI 2.0 §5.4 allows; docs/oidc.md): its
+ * assertions follow FAPI 2.0 §5.3.2.1 for aud as well.
+ */
+static bool
+fapi2_client(const struct oidc_pclient *c)
+{
+	return c->assertion_alg == OIDC_ALG_PS256 || c->assertion_alg == OIDC_ALG_ES256;
+}
+
 /* Is s one of the audiences that identify us (issuer, endpoint, token endpoint)? */
 static bool
 aud_is_us(const char *s, const char *const *us, size_t n)
@@ -293,11 +304,21 @@ oidc_client_assertion_verify(const struct oidc_provider *p, const struct oidc_pc
 	    !json_is_string(v = json_object_get(cl, "sub")) ||
 	    strcmp(json_string_value(v), c->client_id) != 0)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION, "client assertion iss/sub not the client_id");
-	/* RFC 7523 §3 item 3: aud MUST identify the authorization server; we
-	 * accept the issuer, the token endpoint and the endpoint called.  RFC
-	 * 9126 §2: at PAR the AS "MUST accept its issuer identifier, token
-	 * endpoint URL, or pushed authorization request endpoint URL". */
-	{
+	if (fapi2_client(c)) {
+		/* FAPI 2.0 §5.3.2.1: the authorization server "shall only accept
+		 * its issuer identifier value ... as a string in the aud claim";
+		 * an endpoint URL or an array would let an assertion made for
+		 * another server be replayed here (audience injection; also
+		 * draft-ietf-oauth-rfc7523bis). */
+		v = json_object_get(cl, "aud");
+		if (!json_is_string(v) || strcmp(json_string_value(v), p->issuer) != 0)
+			EIDGW_FAIL(d, EIDGW_E_OIDC_ASSERTION,
+			    "client assertion aud is not the issuer as a string (FAPI 2.0 client)");
+	} else {
+		/* RFC 7523 §3 item 3: aud MUST identify the authorization server;
+		 * we accept the issuer, the token endpoint and the endpoint called.
+		 * RFC 9126 §2: at PAR the AS "MUST accept its issuer identifier,
+		 * token endpoint URL, or pushed authorization request endpoint URL". */
 		const char *us[] = { p->issuer, p->ep_token, aud_ep };
 
 		if (!aud_contains(json_object_get(cl, "aud"), us, EIDGW_ARRAY_LEN(us)))

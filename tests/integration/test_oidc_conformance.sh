@@ -469,5 +469,38 @@ st=$(req -u "demo-service:$SECRET" -d "${Q/redirect_uri=$ecb&/}" "$base/oidc/par
 st=$(req -d "$Q" "$base/oidc/par"); [ "$st" = 401 ] || fail "PAR without client auth: $st"
 pass "PAR: 201 request_uri/expires_in, single use, front-channel response_type/scope, errors"
 
+# ---- private_key_jwt of a FAPI 2.0 client (FAPI 2.0 §5.3.2.1) -------------------------
+# demo-par-jwt pins ES256 (token_endpoint_auth_signing_alg): its assertion aud must be
+# the issuer as a string; the PAR or token endpoint URL and arrays are refused
+client_assertion() { # aud-as-JSON
+  $PY - "$tmp/certs/dev/demo-client.key" "$tmp/certs/dev/demo-client.jwks.json" "$1" <<'PY'
+import base64, json, sys, time, uuid
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+def b64u(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+kid = json.load(open(sys.argv[2]))["keys"][0]["kid"]
+now = int(time.time())
+pl = {"iss": "demo-par-jwt", "sub": "demo-par-jwt", "aud": json.loads(sys.argv[3]),
+      "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())}
+si = (b64u(json.dumps({"alg": "ES256", "kid": kid, "typ": "JWT"}).encode()) + "." +
+      b64u(json.dumps(pl).encode())).encode()
+r, s = decode_dss_signature(key.sign(si, ec.ECDSA(hashes.SHA256())))
+print(si.decode() + "." + b64u(r.to_bytes(32, "big") + s.to_bytes(32, "big")))
+PY
+}
+jcb=http%3A%2F%2F127.0.0.1%3A8090%2Fcallback-jwt
+JQ="client_id=demo-par-jwt&redirect_uri=$jcb&response_type=code&scope=openid&$PKCE&state=j"
+CAT=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer
+for aud in "\"$base/oidc/par\"" "\"$base/oidc/token\"" "[\"$base\", \"$base/oidc/par\"]" "[\"$base\"]"; do
+  st=$(req -d "$JQ&client_assertion_type=$CAT&client_assertion=$(client_assertion "$aud")" "$base/oidc/par")
+  [ "$st" = 401 ] && jq -e '.error == "invalid_client"' "$tmp/b" >/dev/null ||
+    fail "FAPI 2.0 client assertion with aud $aud accepted at PAR: $st $(cat "$tmp/b")"
+done
+st=$(req -d "$JQ&client_assertion_type=$CAT&client_assertion=$(client_assertion "\"$base\"")" "$base/oidc/par")
+[ "$st" = 201 ] || fail "FAPI 2.0 client assertion with aud = issuer: $st $(cat "$tmp/b")"
+pass "private_key_jwt, FAPI 2.0 client: aud only the issuer as a string (PAR/token URL, arrays refused)"
+
 kill -TERM "$gw"; wait "$gw" || fail "unclean stop"; gw=
 echo "$n_ok passed, 0 failed"

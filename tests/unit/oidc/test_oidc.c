@@ -1679,6 +1679,25 @@ test_token_assertion_alg_pinned(void **state)
 	assert_oauth_error(&out, 401, "invalid_client");
 	oidc_response_free(&out);
 	free(jwt);
+	/* FAPI 2.0 §5.3.2.1: a pinned (FAPI 2.0) client's aud is the issuer as a
+	 * string, nothing else: not the token endpoint, not an array (even one
+	 * holding only the issuer); refused before the code is taken */
+	jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt",
+	    "\"" ISS "/oidc/token\"", 60, "pinned-aud-1");
+	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_E_OIDC_ASSERTION);
+	assert_oauth_error(&out, 401, "invalid_client");
+	oidc_response_free(&out);
+	free(jwt);
+	jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt",
+	    "[\"" ISS "\",\"https://other.example\"]", 60, "pinned-aud-2");
+	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_E_OIDC_ASSERTION);
+	oidc_response_free(&out);
+	free(jwt);
+	jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt",
+	    "[\"" ISS "\"]", 60, "pinned-aud-3");
+	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_E_OIDC_ASSERTION);
+	oidc_response_free(&out);
+	free(jwt);
 	jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt", "\"" ISS "\"",
 	    60, "pinned-ps");
 	assert_int_equal(token_jwt(code, jwt, &out), EIDGW_OK);
@@ -1686,6 +1705,33 @@ test_token_assertion_alg_pinned(void **state)
 	oidc_response_free(&out);
 	free(jwt);
 	free(code);
+	/* at PAR likewise: the PAR endpoint URL, the token endpoint URL and an
+	 * array are refused for it (401 invalid_client), the issuer accepted */
+	{
+		static const char *const bad[] = {
+			"\"" ISS "/oidc/par\"", "\"" ISS "/oidc/token\"",
+			"[\"" ISS "\",\"https://other.example\"]",
+		};
+		char *body, *ru, jti[32];
+		size_t i;
+
+		for (i = 0; i <= EIDGW_ARRAY_LEN(bad); i++) {
+			(void)snprintf(jti, sizeof(jti), "pinned-par-%zu", i);
+			jwt = assertion(F.k_cli_rsa, OIDC_ALG_PS256, "cli-rsa", "rp-jwt", "rp-jwt",
+			    i < EIDGW_ARRAY_LEN(bad) ? bad[i] : "\"" ISS "\"", 60, jti);
+			assert_true(asprintf(&body, "%s&client_assertion_type=urn%%3Aietf%%3Aparams"
+			    "%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer&client_assertion=%s",
+			    GOOD_Q("rp-jwt", ""), jwt) > 0);
+			ru = push(body, NULL, i < EIDGW_ARRAY_LEN(bad) ? 401 : 201);
+			if (i < EIDGW_ARRAY_LEN(bad))
+				assert_null(ru);
+			else
+				assert_non_null(ru);
+			free(ru);
+			free(body);
+			free(jwt);
+		}
+	}
 	F.p = saved;
 	oidc_provider_free(pinned);
 	/* an alg outside the allow-list cannot be registered */
