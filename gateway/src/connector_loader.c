@@ -9,7 +9,9 @@
  *      above (sticky ones like /tmp excepted); the file is a regular file
  *      reached without a symlink (plugins_dir resolved once with realpath
  *      and only the result used; the file opened with O_NOFOLLOW, checked
- *      with fstat, and the path must still name that inode after dlopen);
+ *      with fstat, and the path must still name that inode after dlopen,
+ *      and the object dlopen returned must have come from that inode: an
+ *      older copy of a plugin replaced on disk is refused);
  *   3. dlopen(RTLD_NOW | RTLD_LOCAL): every symbol is resolved now, none
  *      leaks into the global namespace;
  *   4. the entry symbol fills an operations table whose ABI major is ours,
@@ -24,6 +26,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +208,79 @@ out:
 	return rc;
 }
 
+/*
+ * The files behind the handles this loader holds.  dlopen() of a path whose
+ * object is still mapped returns that object without reading the file
+ * again, so after a plugin was replaced on disk (a new inode) a reload
+ * would check the new file and run the old code.  Each handle is recorded
+ * with the device and inode checked when it was first opened, and counted;
+ * a later open that returns the same handle for another file is refused.
+ * Connectors are freed on any thread: a mutex guards the table.
+ */
+#define CX_MAX_HANDLES 64
+
+static struct {
+	void *dl;
+	dev_t dev;
+	ino_t ino;
+	unsigned int refs;
+} handles[CX_MAX_HANDLES];
+static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Counts one more use of dl for (dev, ino), handles_mu held; false when dl
+ * came from another file or the table is full.
+ */
+static bool
+handle_hold_locked(void *dl, dev_t dev, ino_t ino, bool *other_file)
+{
+	size_t i, free_slot = CX_MAX_HANDLES;
+	bool ok = false;
+
+	*other_file = false;
+	for (i = 0; i < CX_MAX_HANDLES; i++) {
+		if (handles[i].refs == 0) {
+			if (free_slot == CX_MAX_HANDLES)
+				free_slot = i;
+			continue;
+		}
+		if (handles[i].dl != dl)
+			continue;
+		if (handles[i].dev != dev || handles[i].ino != ino)
+			*other_file = true;
+		else {
+			handles[i].refs++;
+			ok = true;
+		}
+		goto out;
+	}
+	if (free_slot < CX_MAX_HANDLES) {
+		handles[free_slot].dl = dl;
+		handles[free_slot].dev = dev;
+		handles[free_slot].ino = ino;
+		handles[free_slot].refs = 1;
+		ok = true;
+	}
+out:
+	return ok;
+}
+
+/* One use of dl less; dlclose()s it. */
+static void
+handle_release(void *dl)
+{
+	size_t i;
+
+	(void)pthread_mutex_lock(&handles_mu);
+	for (i = 0; i < CX_MAX_HANDLES; i++)
+		if (handles[i].refs != 0 && handles[i].dl == dl) {
+			handles[i].refs--;
+			break;
+		}
+	(void)dlclose(dl);
+	(void)pthread_mutex_unlock(&handles_mu);
+}
+
 enum eidgw_err
 gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
     const struct gw_country_conf *country, struct gw_connector **out, struct eidgw_diag *d)
@@ -218,8 +294,9 @@ gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
 	const char *name = "?", *cc = "??";
 	char *real = NULL;
 	void *sym, *state = NULL;
+	char why[512] = "";
 	enum eidgw_err rc = EIDGW_E_INTERNAL;
-	bool inited = false;
+	bool inited = false, other_file;
 	int st;
 
 	if (out != NULL)
@@ -258,13 +335,27 @@ gw_connector_load_plugin(struct gw_app *app, const struct gw_config *cfg,
 	    &c->host_ctx)) != EIDGW_OK)
 		EIDGW_FAIL(d, rc, "plugin %s: host services: %s", name, eidgw_err_name(rc));
 
+	/* dlopen and the handle table under one lock: a release cannot slip in between */
+	(void)pthread_mutex_lock(&handles_mu);
 	(void)dlerror();
 	if ((c->dl = dlopen(path.data, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		const char *e = dlerror();
 
-		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: dlopen failed: %s", name,
-		    e != NULL ? e : "unknown error");
+		(void)snprintf(why, sizeof(why), "dlopen failed: %s", e != NULL ? e : "unknown error");
+	} else if (!handle_hold_locked(c->dl, fst.st_dev, fst.st_ino, &other_file)) {
+		(void)dlclose(c->dl);
+		c->dl = NULL;
+		if (other_file)
+			(void)snprintf(why, sizeof(why), "%s was replaced on disk while the copy "
+			    "loaded before is still in use; restart eidgw to load the new file",
+			    path.data);
+		else
+			(void)snprintf(why, sizeof(why), "more than %d plugin files loaded",
+			    CX_MAX_HANDLES);
 	}
+	(void)pthread_mutex_unlock(&handles_mu);
+	if (c->dl == NULL)
+		EIDGW_FAIL(d, EIDGW_E_PLUGIN_LOAD, "plugin %s: %s", name, why);
 	/* The path must still be the file we checked (no swap in between). */
 	if (lstat(path.data, &lst) != 0 || lst.st_dev != fst.st_dev || lst.st_ino != fst.st_ino)
 		EIDGW_FAIL(d, EIDGW_E_PLUGIN_UNSAFE, "plugin %s: %s changed while loading", name,
@@ -322,7 +413,7 @@ out:
 		if (inited)
 			scratch.ops.destroy(state);
 		if (c->dl != NULL)
-			(void)dlclose(c->dl);
+			handle_release(c->dl);
 		gw_connector_host_free(c->host_ctx);
 		free(c);
 	}
@@ -341,7 +432,7 @@ gw_connector_free(struct gw_connector *c)
 	if (c->ops.destroy != NULL)
 		c->ops.destroy(c->state);
 	if (c->dl != NULL)
-		(void)dlclose(c->dl);
+		handle_release(c->dl);
 	gw_connector_host_free(c->host_ctx);
 	free(c);
 }

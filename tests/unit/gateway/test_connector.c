@@ -695,6 +695,37 @@ test_unsafe_files_refused(void **state)
 	free(sub);
 }
 
+/*
+ * A plugin file replaced on disk (a new inode, as install(1) or a package
+ * upgrade makes) while a copy loaded from the same path is still in use:
+ * dlopen() hands back the copy already mapped, whose code is not the file
+ * just checked.  The loader refuses that, so a reload never runs old code
+ * under the name of the new file; once the old copy is unloaded the new
+ * file loads.
+ */
+static void
+test_replaced_plugin_refused(void **state)
+{
+	struct eidgw_diag d = { 0 };
+	struct gw_connector *old = NULL, *c = NULL;
+	const char *so = tl_path(G.plugdir, "upgraded.so");
+
+	(void)state;
+	assert_int_equal(copy_file(built("test-auto"), so, 0755), 0);
+	assert_int_equal(load("upgraded", "DE", TA_SETTINGS, NULL, &old, &d), EIDGW_OK);
+	/* a new file under the same name (copy_file unlinks first: a new inode) */
+	assert_int_equal(copy_file(built("test-auto"), so, 0755), 0);
+	assert_int_equal(load("upgraded", "DE", TA_SETTINGS, NULL, &c, &d), EIDGW_E_PLUGIN_LOAD);
+	assert_null(c);
+	assert_non_null(strstr(d.reason, "replaced on disk"));
+	/* the refusal did not unload the copy in use */
+	assert_true(still_loaded(so));
+	gw_connector_free(old);
+	assert_false(still_loaded(so));
+	assert_int_equal(load("upgraded", "DE", TA_SETTINGS, NULL, &c, &d), EIDGW_OK);
+	gw_connector_free(c);
+}
+
 static void
 test_missing_and_bad_names(void **state)
 {
@@ -1179,6 +1210,7 @@ main(void)
 		cmocka_unit_test(test_bad_abi_refused),
 		cmocka_unit_test(test_bad_tables_refused),
 		cmocka_unit_test(test_unsafe_files_refused),
+		cmocka_unit_test(test_replaced_plugin_refused),
 		cmocka_unit_test(test_missing_and_bad_names),
 		cmocka_unit_test(test_host_services),
 		cmocka_unit_test(test_host_http_get),
