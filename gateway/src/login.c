@@ -336,6 +336,23 @@ loa_rank_of(const struct oidc_authz_request *az)
 	return r > 0 ? r : 2;	/* substantial when the service did not say */
 }
 
+/*
+ * The LoA a country asserted may not exceed what its scheme is configured
+ * for (country.max_loa, the notified level): a Response or a connector that
+ * claims more is not believed.  The login fails (server_error to the client,
+ * EIDGW_E_LOA_ABOVE_COUNTRY in the log and the audit record) rather than
+ * being capped, so a misconfigured max_loa or a misbehaving IdP shows at
+ * once.  A non-notified LoA (rank 0) is left to the OIDC floor check, which
+ * refuses it as unmet.
+ */
+static bool
+loa_above_country(const struct gw_country_rt *c, const char *loa)
+{
+	enum gw_loa asserted = gw_loa_from_uri(loa);
+
+	return (int)asserted > 0 && (int)asserted > (int)c->conf->max_loa;
+}
+
 static bool
 is_mds(const char *name)
 {
@@ -970,6 +987,24 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 		fail_to_client(req, resp, rt, t.az, err, NULL, outcome);
 		goto out;
 	}
+	if (loa_above_country(c, r.loa)) {
+		gw_logkv(LOG_WARNING, req->req_id, "saml.response_rejected",
+		    "asserted LoA above the country's max_loa", "code",
+		    eidgw_err_name(EIDGW_E_LOA_ABOVE_COUNTRY), "country", t.country, "loa", r.loa,
+		    "max_loa", gw_loa_uri(c->conf->max_loa), (const char *)NULL);
+		if (gw_audit_req(req, GW_AUDIT_RESPONSE_REJECTED, (struct gw_audit_field[]){
+		    GW_AUDIT_STR("country", t.country),
+		    GW_AUDIT_STR("reason", eidgw_err_name(EIDGW_E_LOA_ABOVE_COUNTRY)),
+		    GW_AUDIT_STR("loa", r.loa), GW_AUDIT_STR("request_id", t.ref),
+		    GW_AUDIT_STR("message_sha256", msg_hash),
+		    GW_AUDIT_STR("client", t.az->client_id) }, 6) != EIDGW_OK) {
+			fail_to_client(req, resp, rt, t.az, "temporarily_unavailable", NULL,
+			    GW_LOGIN_ERROR);
+			goto out;
+		}
+		fail_to_client(req, resp, rt, t.az, "server_error", NULL, GW_LOGIN_REJECTED);
+		goto out;
+	}
 	if (gw_audit_req(req, GW_AUDIT_RESPONSE_ACCEPTED, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("issuer", r.issuer),
 	    GW_AUDIT_STR("assertion_id", r.assertion_id), GW_AUDIT_STR("loa", r.loa),
@@ -1026,7 +1061,7 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 	struct eidgw_diag d = { 0 };
 	const struct gw_country_rt *c;
 	const char **names = NULL, **values = NULL;
-	const char *state, *err = NULL;
+	const char *state, *err = NULL, *why = NULL;
 	enum gw_login_outcome outcome = GW_LOGIN_REJECTED;
 	enum eidgw_err lrc = EIDGW_E_STORE_MISSING;
 	struct txn t;
@@ -1087,12 +1122,19 @@ h_return(struct gw_req *req, struct gw_resp *resp)
 		if (out.reason == NULL)
 			out.reason = strdup("connector returned no identifier or LoA");
 	}
+	if (err == NULL && loa_above_country(c, out.loa)) {
+		err = "server_error";
+		why = eidgw_err_name(EIDGW_E_LOA_ABOVE_COUNTRY);
+		free(out.reason);
+		out.reason = strdup("connector asserted an LoA above the country's max_loa "
+		    "(EIDGW_E_LOA_ABOVE_COUNTRY)");
+	}
 	if (err != NULL) {
 		gw_logkv(LOG_NOTICE, req->req_id, "login.connector_refused",
 		    out.reason != NULL ? out.reason : "", "country", t.country, "error", err,
 		    (const char *)NULL);
 		if (gw_audit_req(req, GW_AUDIT_RESPONSE_REJECTED, (struct gw_audit_field[]){
-		    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("reason", err),
+		    GW_AUDIT_STR("country", t.country), GW_AUDIT_STR("reason", why != NULL ? why : err),
 		    GW_AUDIT_STR("connector", c->plugin->name),
 		    GW_AUDIT_STR("client", t.az->client_id) }, 4) != EIDGW_OK)
 			err = "temporarily_unavailable";

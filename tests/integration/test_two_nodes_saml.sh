@@ -73,4 +73,25 @@ pass "AuthnRequest from A, Response to B, code redeemed on A (acr high)"
 out=$(post_acs "$A")
 [ "${out%% *}" = 400 ] || fail "Response replayed to A: $out"
 pass "the same Response replayed to node A is refused"
+
+# A third node whose LU is configured for substantial at most: an IdP that
+# asserts high is not believed (server_error, EIDGW_E_LOA_ABOVE_COUNTRY).
+pc=$(free_port)
+mkdir -p "$tmp/confc"
+cp -r "$tmp/conf/countries" "$tmp/conf/clients" "$tmp/confc/"
+sed -i 's/^max_loa: .*/max_loa: substantial/' "$tmp/confc/countries/LU.yaml"
+sed -e "s|^\(  listen: \).*|\1\"127.0.0.1:$pc\"|" -e "s|^\(  path: \.\./var/audit\)|\1-c|" \
+  "$tmp/conf/gateway.yaml" > "$tmp/confc/gateway.yaml"
+for f in "$tmp"/conf/*; do [ -e "$tmp/confc/${f##*/}" ] || cp -r "$f" "$tmp/confc/"; done
+timeout "$E2E_MAX_S" "$eidgw" --config "$tmp/confc/gateway.yaml" 2> "$tmp/c.log" & E2E_PIDS+=($!)
+wait_listening "$tmp/c.log" "$pc" "$!" 30 || fail "node C did not start"
+mapfile -t start < <(/usr/bin/python3 "$here/saml_browser.py" start \
+  "$A/oidc/authorize?${q/state=s2/state=s3}&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Flow")
+[ "${#start[@]}" = 3 ] || fail "no AuthnRequest form from node A (second login)"
+mapfile -t answer < <(/usr/bin/python3 "$here/saml_browser.py" idp "${start[0]}" "${start[1]}" "${start[2]}" anna high)
+[ "${#answer[@]}" = 3 ] || fail "no Response from the IdP (second login)"
+out=$(post_acs "http://127.0.0.1:$pc")
+case "$out" in "303 http://127.0.0.1:8090/callback?error=server_error"*"state=s3"*) ;; *) fail "ACS on C: $out" ;; esac
+grep -q 'EIDGW_E_LOA_ABOVE_COUNTRY' "$tmp/c.log" || fail "node C does not log why"
+pass "a Response asserting more than the country's max_loa is refused (server_error)"
 echo "$n_ok passed, 0 failed"
