@@ -327,6 +327,34 @@ cfg_file_exists(const char *path)
 	return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * Whoever can write a configuration file, or rename entries in one of its
+ * directories, decides what the gateway trusts (a country's metadata and
+ * its signing certificate, a client's keys and redirect URIs).  A file or
+ * directory writable by anybody (o+w; a directory with the sticky bit, like
+ * /tmp, excepted) is refused, the way sshd's StrictModes refuses them.
+ * Reported against file:line (line 0: the file itself).  False when refused.
+ */
+bool
+cfg_not_world_writable(struct cfg_ctx *x, const char *file, int line, const char *path,
+    const char *what)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0 || (st.st_mode & S_IWOTH) == 0 ||
+	    (S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0))
+		return true;
+	if (what == NULL)	/* the file being read itself */
+		cfg_err_at(x, file, line, EIDGW_E_CONFIG_FILE,
+		    "writable by anybody (mode %04o): chmod o-w it",
+		    (unsigned int)(st.st_mode & 07777));
+	else
+		cfg_err_at(x, file, line, EIDGW_E_CONFIG_FILE,
+		    "%s: %s is writable by anybody (mode %04o): chmod o-w it", what, path,
+		    (unsigned int)(st.st_mode & 07777));
+	return false;
+}
+
 /* Hashes a file that somebody else (keyops) reads; a failure to read is not ours to report. */
 void
 cfg_hash_file(struct cfg_ctx *x, const char *path)
@@ -516,6 +544,8 @@ cfg_yaml_load(struct cfg_ctx *x, const char *path, struct cfg_yaml *y)
 		return false;
 	}
 	cfg_hash(x, path, y->text, y->len);
+	if (!cfg_not_world_writable(x, x->file, 0, path, NULL))
+		return false;
 	if ((bad = utf8_check((const unsigned char *)y->text, y->len)) != y->len) {
 		cfg_err(x, line_at(y->text, bad), EIDGW_E_CONFIG_SYNTAX, "not valid UTF-8");
 		return false;
@@ -1511,6 +1541,7 @@ list_yaml(struct cfg_ctx *x, const char *dir, const void *field, const char *wha
 		*out = NULL;
 		return 0;
 	}
+	(void)cfg_not_world_writable(x, x->cfg->path, cfg_line(x, field, 0), dir, what);
 	return (size_t)n;
 }
 
@@ -1658,6 +1689,7 @@ gw_config_load(const char *path, struct gw_config **out, struct gw_config_errors
 		goto out;
 
 	if (cfg_yaml_load(&x, path, &y)) {
+		(void)cfg_not_world_writable(&x, c->path, 0, c->dir, "the directory of the file");
 		cfg_parse_root(&x, &cfg_gateway_section, &y, c);
 		/* Directory listings need the lines of clients_dir / countries_dir. */
 		n_cl = list_yaml(&x, c->clients_dir, &c->clients_dir, "clients_dir", &cl_ents);

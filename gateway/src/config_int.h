@@ -138,6 +138,9 @@ int cfg_read_file(const char *path, size_t max, char **out, size_t *lenp);
 /* The text of a cfg_read_file error. */
 const char *cfg_read_strerror(int e);
 bool cfg_file_exists(const char *path);
+/* Refuses (reports at file:line) a file or directory anybody may write to. */
+bool cfg_not_world_writable(struct cfg_ctx *x, const char *file, int line, const char *path,
+    const char *what);
 void cfg_hash(struct cfg_ctx *x, const char *path, const void *data, size_t len);
 void cfg_hash_file(struct cfg_ctx *x, const char *path);
 

@@ -1314,11 +1314,12 @@ out:
 	return r;
 }
 
+/* A regular file that exists and that not anybody may write to. */
 static bool
 file_present(struct cfg_ctx *x, const char *path, int line, const char *what)
 {
 	if (cfg_file_exists(path))
-		return true;
+		return cfg_not_world_writable(x, x->file, line, path, what);
 	cfg_err(x, line, EIDGW_E_CONFIG_FILE, "%s: %s: %s", what, path,
 	    access(path, F_OK) == 0 ? "not a regular file" : "no such file");
 	return false;
@@ -1717,7 +1718,9 @@ cache_file_check(struct cfg_ctx *x, const char *path, int line)
 	else if (!S_ISDIR(st.st_mode))
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE,
 		    "country.saml.metadata_cache_file: %s is not a directory", dir);
-	else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	else if (cfg_not_world_writable(x, x->file, line, dir,
+	    "country.saml.metadata_cache_file: directory") &&
+	    stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		cfg_err(x, line, EIDGW_E_CONFIG_FILE,
 		    "country.saml.metadata_cache_file: %s exists and is not a regular file", path);
 	free(dir);

@@ -652,6 +652,69 @@ test_fifo_not_read(void **state)
 	tdir_free(&t);
 }
 
+/* Returns whether errs holds an error of file:line with code whose reason has needle. */
+static bool
+has_error(const struct gw_config_errors *errs, const char *file, int line, enum eidgw_err code,
+    const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		if (strcmp(errs->v[i].file, file) == 0 && errs->v[i].line == line &&
+		    errs->v[i].code == code && strstr(errs->v[i].reason, needle) != NULL)
+			return true;
+	gw_config_errors_print(errs, stderr);
+	return false;
+}
+
+/*
+ * Files and directories of the configuration that anybody may write to are
+ * refused (sshd StrictModes): whoever can write them decides what the
+ * gateway trusts.  A sticky directory (like /tmp) is fine.
+ */
+static void
+test_world_writable(void **state)
+{
+	struct gw_config_errors errs;
+	struct gw_config *c = NULL;
+	char svc[4096], countries[4096];
+	struct tdir t;
+
+	(void)state;
+	tdir_make(&t, EIDGW_TEST_DATA "/config/valid", NULL);
+	assert_true(snprintf(svc, sizeof(svc), "%s/clients/svc.yaml", t.conf) < (int)sizeof(svc));
+	assert_true(snprintf(countries, sizeof(countries), "%s/countries", t.conf) <
+	    (int)sizeof(countries));
+
+	assert_int_equal(chmod(svc, 0666), 0);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	assert_true(has_error(&errs, svc, 0, EIDGW_E_CONFIG_FILE, "writable by anybody"));
+	gw_config_errors_free(&errs);
+	assert_int_equal(chmod(svc, 0644), 0);
+
+	assert_int_equal(chmod(countries, 0777), 0);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	assert_true(has_error(&errs, t.gw, 0, EIDGW_E_CONFIG_FILE, "countries_dir"));
+	gw_config_errors_free(&errs);
+
+	assert_int_equal(chmod(t.conf, 0777), 0);
+	assert_int_equal(chmod(countries, 01777), 0);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	assert_true(has_error(&errs, t.gw, 0, EIDGW_E_CONFIG_FILE, "the directory of the file"));
+	gw_config_errors_free(&errs);
+
+	/* sticky directories are fine */
+	assert_int_equal(chmod(t.conf, 01777), 0);
+	if (gw_config_load(t.gw, &c, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		fail_msg("sticky world-writable directories refused");
+	}
+	gw_config_unref(c);
+	gw_config_errors_free(&errs);
+	assert_int_equal(chmod(t.conf, 0700), 0);
+	tdir_free(&t);
+}
+
 static void
 test_known_keys(void **state)
 {
@@ -684,6 +747,7 @@ main(void)
 		cmocka_unit_test(test_missing_config_file),
 		cmocka_unit_test(test_inline_rules),
 		cmocka_unit_test(test_fifo_not_read),
+		cmocka_unit_test(test_world_writable),
 		cmocka_unit_test(test_known_keys),
 	};
 
