@@ -32,6 +32,7 @@ oidc_authz_request_free(struct oidc_authz_request *r)
 	free(r->ui_locales);
 	free(r->prompt);
 	free(r->dpop_jkt);
+	free(r->par_ref);
 	free(r);
 }
 
@@ -75,7 +76,8 @@ oidc_authz_request_to_json(const struct oidc_authz_request *r, char **out)
 	    json_object_set_new(o, "max_age", json_integer(r->max_age)) != 0 ||
 	    (r->country[0] != '\0' && jset_str(o, "country", r->country) != 0) ||
 	    json_object_set_new(o, "via_par", json_boolean(r->via_par)) != 0 ||
-	    jset_str(o, "dpop_jkt", r->dpop_jkt) != 0)
+	    jset_str(o, "dpop_jkt", r->dpop_jkt) != 0 ||
+	    jset_str(o, "par_ref", r->par_ref) != 0)
 		goto out;
 	if ((*out = json_dumps(o, JSON_COMPACT)) != NULL)
 		rc = EIDGW_OK;
@@ -121,7 +123,11 @@ oidc_authz_request_from_json(const char *json, size_t len, struct oidc_authz_req
 	    jget_str(o, "acr_min", &r->acr_min, true) != 0 ||
 	    jget_str(o, "ui_locales", &r->ui_locales, false) != 0 ||
 	    jget_str(o, "prompt", &r->prompt, false) != 0 ||
-	    jget_str(o, "dpop_jkt", &r->dpop_jkt, false) != 0)
+	    jget_str(o, "dpop_jkt", &r->dpop_jkt, false) != 0 ||
+	    jget_str(o, "par_ref", &r->par_ref, false) != 0)
+		goto out;
+	if (r->par_ref != NULL && (strlen(r->par_ref) != 64 ||
+	    strspn(r->par_ref, "0123456789abcdef") != 64))
 		goto out;
 	r->acr_essential = json_is_true(json_object_get(o, "acr_essential"));
 	r->via_par = json_is_true(json_object_get(o, "via_par"));
@@ -791,16 +797,31 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri too long to be ours");
 	}
 	oidc_sha256_hex(ru, h);
-	(void)snprintf(key, sizeof(key), "oidc:par:%s", h);
-	/* RFC 9126 §4: the request_uri is one-time use (take is atomic). */
-	rc = p->store->ops->take(p->store, key, &val);
+	/*
+	 * RFC 9126 §4 / FAPI 2.0 §5.3.2.2 note 3: the request_uri is one-time
+	 * use, enforced "at the point of authorization, not at the point of
+	 * loading an authorization page" (digest §6.1): here it is only read,
+	 * so a reload or a second tab can start the login again; the first
+	 * login that completes uses it up (oidc_authz_complete, par_use).
+	 */
+	(void)snprintf(key, sizeof(key), "oidc:parused:%s", h);
+	rc = p->store->ops->get(p->store, key, &val);
+	if (rc == EIDGW_OK) {
+		par_refuse_uri(p, c, ps, URI_UNKNOWN, out);
+		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri already used");
+	}
+	if (rc == EIDGW_E_STORE_MISSING) {
+		eidgw_buf_reset(&val);
+		(void)snprintf(key, sizeof(key), "oidc:par:%s", h);
+		rc = p->store->ops->get(p->store, key, &val);
+	}
 	if (rc == EIDGW_E_STORE_MISSING) {
 		par_refuse_uri(p, c, ps, URI_UNKNOWN, out);
 		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri unknown, expired or used");
 	}
 	if (rc != EIDGW_OK) {
 		result_page(out, "temporarily_unavailable");
-		EIDGW_FAIL(d, rc, "store cannot take the request_uri");
+		EIDGW_FAIL(d, rc, "store cannot read the request_uri");
 	}
 	if ((rc = oidc_authz_request_from_json(val.data, val.len, &r)) != EIDGW_OK) {
 		result_page(out, "server_error");
@@ -824,6 +845,11 @@ authorize_par(const struct oidc_provider *p, const struct oidc_pclient *c,
 		EIDGW_FAIL(d, EIDGW_E_OIDC_PROMPT_NONE, "prompt=none");
 	}
 	r->via_par = true;
+	free(r->par_ref);
+	if ((r->par_ref = strdup(h)) == NULL) {
+		result_page(out, "server_error");
+		EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+	}
 	result_page(out, NULL);
 	out->kind = OIDC_AUTHZ_ACCEPTED;
 	out->req = r;
@@ -1176,6 +1202,40 @@ out:
 	return rc;
 }
 
+/*
+ * The one completion a pushed request_uri allows (RFC 9126 §4, FAPI 2.0
+ * §5.3.2.2): the used-marker is planted atomically, so of two logins started
+ * with the same request_uri (a reload, a second tab) only the first to
+ * complete gets a code.  It outlives every login that could have been started
+ * while the request_uri was valid; the pushed request itself is dropped.
+ */
+static enum eidgw_err
+par_use(const struct oidc_provider *p, const struct oidc_authz_request *req,
+    struct oidc_authz_result *out, struct eidgw_diag *d)
+{
+	char key[96];
+	enum eidgw_err rc;
+
+	(void)snprintf(key, sizeof(key), "oidc:parused:%s", req->par_ref);
+	rc = p->store->ops->put_new(p->store, key, "1", 1,
+	    p->par_ttl + OIDC_MAX_LOGIN_TTL + 60);
+	if (rc == EIDGW_E_STORE_EXISTS) {
+		result_error_redirect(p, out, req->redirect_uri, req->state, "invalid_request_uri",
+		    "request_uri already used by another login");
+		EIDGW_FAIL(d, EIDGW_E_OIDC_REQUEST_URI, "request_uri already used by another login");
+	}
+	if (rc != EIDGW_OK) {
+		result_error_redirect(p, out, req->redirect_uri, req->state,
+		    "temporarily_unavailable", NULL);
+		EIDGW_FAIL(d, rc, "store refused the request_uri marker");
+	}
+	(void)snprintf(key, sizeof(key), "oidc:par:%s", req->par_ref);
+	(void)p->store->ops->del(p->store, key);
+	rc = EIDGW_OK;
+out:
+	return rc;
+}
+
 enum eidgw_err
 oidc_authz_complete(const struct oidc_provider *p, const struct oidc_authz_request *req,
     const struct oidc_identity *id, struct oidc_authz_result *out, struct eidgw_diag *d)
@@ -1221,6 +1281,8 @@ oidc_authz_complete(const struct oidc_provider *p, const struct oidc_authz_reque
 		result_error_redirect(p, out, req->redirect_uri, req->state, "server_error", NULL);
 		EIDGW_FAIL(d, rc, "out of memory");
 	}
+	if (req->par_ref != NULL && (rc = par_use(p, req, out, d)) != EIDGW_OK)
+		goto out;
 	/* digest §6.1: >= 128-bit entropy (we use 256), single use, <= 60 s.
 	 * The store key is a hash, so a store dump yields no usable code. */
 	if ((rc = eidgw_random_token(32, &code)) != EIDGW_OK) {

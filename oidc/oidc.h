@@ -47,6 +47,7 @@ const char *oidc_version(void);
 #define OIDC_MAX_CLAIMS_PARAM	4096	/* claims parameter (JSON) */
 #define OIDC_MAX_AUTH_HEADER	4096	/* Authorization header */
 #define OIDC_MAX_DPOP		8192	/* one DPoP proof (RFC 9449 header value) */
+#define OIDC_MAX_LOGIN_TTL	3600	/* longest login transaction the gateway keeps (s) */
 
 /* ---- form / query strings and HTTP Basic ------------------------------ */
 
@@ -239,6 +240,10 @@ struct oidc_authz_request {
 	char country[3];		/* ISO 3166-1 alpha-2 upper case, "" when absent */
 	bool via_par;
 	char *dpop_jkt;			/* RFC 9449 §10: the code's DPoP key thumbprint, or NULL */
+	/* Came by a PAR request_uri: SHA-256 hex of it.  The request_uri is
+	 * used up when a login with it completes (oidc_authz_complete), not
+	 * when /authorize is loaded (FAPI 2.0 §5.3.2.2 note 3). */
+	char *par_ref;
 };
 
 void oidc_authz_request_free(struct oidc_authz_request *r);

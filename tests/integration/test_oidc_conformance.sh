@@ -467,7 +467,25 @@ st=$(req -u "demo-service:$SECRET" -d "${Q/response_type=code/response_type=toke
 st=$(req -u "demo-service:$SECRET" -d "${Q/redirect_uri=$ecb&/}" "$base/oidc/par")
 [ "$st" = 400 ] || fail "PAR without redirect_uri: $st"
 st=$(req -d "$Q" "$base/oidc/par"); [ "$st" = 401 ] || fail "PAR without client auth: $st"
-pass "PAR: 201 request_uri/expires_in, single use, front-channel response_type/scope, errors"
+# single use is enforced when a login completes, not when /authorize is loaded (FAPI 2.0
+# §5.3.2.2 note 3): a reload starts the login again, the first login to finish gets the
+# code, the other an invalid_request_uri error with the pushed state
+st=$(req -u "demo-service:$SECRET" -d "$Q&state=p2&country=BE" "$base/oidc/par")
+[ "$st" = 201 ] || fail "PAR (reload): $st"
+eru=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
+  "$(jq -r .request_uri "$tmp/b")")
+ra=$(loc -c "$tmp/jarA" "$base/oidc/authorize?client_id=demo-service&request_uri=$eru")
+rb=$(loc -c "$tmp/jarB" "$base/oidc/authorize?client_id=demo-service&request_uri=$eru")
+case "$ra $rb" in "$base/login/return?"*" $base/login/return?"*) ;;
+  *) fail "request_uri refused on a reload before the login completed: $ra / $rb" ;; esac
+r2=$(loc -b "$tmp/jarB" "$rb")
+[ -n "$(qp "$r2" code)" ] && [ "$(qp "$r2" state)" = p2 ] || fail "second tab: no code: $r2"
+r1=$(loc -b "$tmp/jarA" "$ra")
+assert_err_redirect "$r1" invalid_request_uri p2 "first tab after the second completed"
+[ -z "$(qp "$r1" code)" ] || fail "two codes for one request_uri"
+st=$(req "$base/oidc/authorize?client_id=demo-service&request_uri=$eru")
+[ "$st" = 400 ] && ! has_hdr Location || fail "request_uri used after completion: $st"
+pass "PAR: 201 request_uri/expires_in, single use at completion (reload allowed), front-channel response_type/scope, errors"
 
 # ---- private_key_jwt of a FAPI 2.0 client (FAPI 2.0 §5.3.2.1) -------------------------
 # demo-par-jwt pins ES256 (token_endpoint_auth_signing_alg): its assertion aud must be

@@ -961,8 +961,37 @@ test_par_flow(void **state)
 	assert_string_equal(res.req->state, "st-1");
 	/* client floor (substantial) wins over the requested low */
 	assert_string_equal(res.req->acr_min, OIDC_LOA_SUBSTANTIAL);
+	/* single use, enforced when a login completes, not when /authorize is
+	 * loaded (FAPI 2.0 §5.3.2.2 note 3, digest §6.1): a reload starts the
+	 * login again; of the two logins only the first to finish gets a code,
+	 * the other an invalid_request_uri redirect; afterwards it is refused */
+	{
+		struct oidc_authz_result res2, fin;
+		struct oidc_identity id = identity(OIDC_LOA_SUBSTANTIAL);
+		struct oidc_authz_request *back = NULL;
+		char *js = NULL, *code;
+
+		assert_int_equal(authz(F.p, q.data, &res2), EIDGW_OK);
+		assert_int_equal(res2.kind, OIDC_AUTHZ_ACCEPTED);
+		/* the reference survives the login transaction's JSON */
+		assert_int_equal(oidc_authz_request_to_json(res2.req, &js), EIDGW_OK);
+		assert_int_equal(oidc_authz_request_from_json(js, strlen(js), &back), EIDGW_OK);
+		assert_non_null(back->par_ref);
+		assert_string_equal(back->par_ref, res2.req->par_ref);
+		assert_int_equal(oidc_authz_complete(F.p, back, &id, &fin, NULL), EIDGW_OK);
+		code = loc_param(fin.location, "code");
+		assert_non_null(code);
+		free(code);
+		oidc_authz_result_free(&fin);
+		oidc_authz_request_free(back);
+		free(js);
+		assert_int_equal(oidc_authz_complete(F.p, res.req, &id, &fin, NULL),
+		    EIDGW_E_OIDC_REQUEST_URI);
+		assert_error_redirect(&fin, RP_CB, "invalid_request_uri", "st-1");
+		oidc_authz_result_free(&fin);
+		oidc_authz_result_free(&res2);
+	}
 	oidc_authz_result_free(&res);
-	/* single use */
 	assert_int_equal(authz(F.p, q.data, &res), EIDGW_E_OIDC_REQUEST_URI);
 	assert_error_page(&res);
 	oidc_authz_result_free(&res);
