@@ -173,6 +173,8 @@ struct mini_http {
 	const char *body;
 	size_t len;
 	unsigned int delay_ms;		/* before each answer */
+	pthread_t thread;
+	bool running;
 };
 
 static void *
@@ -206,16 +208,14 @@ mini_http_main(void *arg)
 static void
 mini_http_serve(struct mini_http *h)
 {
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, mini_http_main, h), 0);
-	assert_int_equal(pthread_detach(t), 0);
+	assert_int_equal(pthread_create(&h->thread, NULL, mini_http_main, h), 0);
+	h->running = true;
 }
 
 /*
  * A listening socket; serve: answer with body, otherwise never accept.
- * The servers live in a static pool: their threads may still look at them
- * after the test that made them has returned.
+ * The servers live in a static pool: one that is never stopped (the slow
+ * source) is still looked at after its test has returned.
  */
 static struct mini_http *
 mini_http_start(const char *body, size_t len, bool serve)
@@ -244,11 +244,15 @@ mini_http_start(const char *body, size_t len, bool serve)
 	return h;
 }
 
-/* Stops accepting (wakes a thread blocked in accept). */
+/* Stops accepting (wakes a thread blocked in accept) and waits for the server thread. */
 static void
 mini_http_stop(struct mini_http *h)
 {
 	(void)shutdown(h->fd, SHUT_RDWR);
+	if (h->running)
+		assert_int_equal(pthread_join(h->thread, NULL), 0);
+	h->running = false;
+	(void)close(h->fd);
 }
 
 static double
