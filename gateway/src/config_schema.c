@@ -1146,7 +1146,7 @@ country_saml_cleanup(void *base)
 static const struct cfg_directive country_saml_d[] = {
 	{ .name = "metadata_url", .type = D_STR, OFF(struct gw_country_saml_conf, metadata_url),
 	  .check = check_url_https,
-	  .doc = "Where the IdP / eIDAS proxy publishes its metadata (https); give this or `metadata_file`." },
+	  .doc = "Where the IdP / eIDAS proxy publishes its metadata (https; the server certificate is checked against the system trust store; redirects are not followed, at most 1 MiB); give this or `metadata_file`." },
 	{ .name = "metadata_file", .type = D_PATH,
 	  OFF(struct gw_country_saml_conf, metadata_file), .type_doc = "path",
 	  .doc = "Local metadata file; give this or `metadata_url`." },
