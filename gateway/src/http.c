@@ -41,6 +41,7 @@ struct gw_http {
 	atomic_uint inflight;
 	atomic_uint held;		/* answers suspended until their audit records are on disk */
 	atomic_bool stopping;		/* gw_http_stop is waiting: hold no more answers */
+	atomic_bool draining;		/* gw_http_stop began: no new connections, no keep-alive */
 	size_t max_body;
 	size_t max_headers;
 };
@@ -434,6 +435,9 @@ send_response(struct gw_http *h, struct gw_req *req, struct gw_resp *resp)
 	}
 	for (i = 0; i < resp->n_headers; i++)
 		(void)MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+	/* draining: the client's next request must go to another node */
+	if (atomic_load(&h->draining))
+		(void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(req->conn, resp->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
@@ -703,6 +707,21 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	gw_log(LOG_NOTICE, NULL, "http.server", "%s", msg);
 }
 
+/*
+ * Accept policy: once gw_http_stop has begun, a new connection is closed as
+ * soon as it is accepted (the client or its load balancer retries another
+ * node).  This stops new work without MHD_quiesce_daemon (see gw_http_stop).
+ */
+static enum MHD_Result
+http_accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct gw_http *h = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&h->draining) ? MHD_NO : MHD_YES;
+}
+
 enum eidgw_err
 gw_http_start(struct gw_app *app, const struct gw_config *cfg, const struct gw_route *routes,
     size_t n_routes, struct gw_http **out, struct eidgw_diag *d)
@@ -741,7 +760,7 @@ gw_http_start(struct gw_app *app, const struct gw_config *cfg, const struct gw_r
 	}
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, http_access_cb, h,
+	    0, http_accept_cb, h, http_access_cb, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -789,11 +808,15 @@ gw_http_stop(struct gw_http *h, unsigned int grace_s)
 	/*
 	 * Requests in flight finish within the grace period while /readyz
 	 * already says 503 (the caller set draining), so a load balancer sends
-	 * nothing new.  MHD_quiesce_daemon is not used: on an epoll daemon with
-	 * worker threads it races with the workers' own removal of the listen
-	 * socket and libmicrohttpd aborts the process (an open libmicrohttpd
-	 * defect, seen in CI); MHD_stop_daemon below closes the socket.
+	 * nothing new.  New connections are closed as soon as they are accepted
+	 * (http_accept_cb) and every answer from now on says Connection: close,
+	 * so keep-alive clients leave too.  MHD_quiesce_daemon is not used: on
+	 * an epoll daemon with worker threads it races with the workers' own
+	 * removal of the listen socket and libmicrohttpd aborts the process (an
+	 * open libmicrohttpd defect, seen in CI); MHD_stop_daemon below closes
+	 * the socket.
 	 */
+	atomic_store(&h->draining, true);
 	deadline = eidgw_mono_ns() + (uint64_t)grace_s * 1000000000ull;
 	while (atomic_load(&h->inflight) > 0 && eidgw_mono_ns() < deadline)
 		nanosleep(&ts, NULL);

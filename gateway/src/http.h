@@ -107,8 +107,10 @@ uint16_t gw_http_port(const struct gw_http *h);
 /* Requests being processed now. */
 unsigned int gw_http_inflight(const struct gw_http *h);
 /*
- * Stops accepting new connections, waits up to grace_s for requests in
- * flight to finish, then stops the server and frees it.
+ * Drains and stops: from now on new connections are closed as soon as they
+ * are accepted and answers say Connection: close; waits up to grace_s for
+ * requests in flight to finish (and for held answers), then stops the
+ * server and frees it.
  */
 void gw_http_stop(struct gw_http *h, unsigned int grace_s);
 

@@ -45,8 +45,8 @@ collect(char *p, size_t sz, size_t n, void *ud)
 }
 
 /* Performs one request; extra is a NULL-terminated list of header lines. */
-static void
-http_do(const char *method, const char *url, const char *body, size_t body_len,
+static CURLcode
+http_try(const char *method, const char *url, const char *body, size_t body_len,
     const char *const *extra, struct hres *r)
 {
 	struct curl_slist *hl = NULL;
@@ -80,11 +80,20 @@ http_do(const char *method, const char *url, const char *body, size_t body_len,
 	 * curl before the refusal does. */
 	curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 20000L);
 	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK)
-		fail_msg("curl %s %s: %s", method, url, curl_easy_strerror(cc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
+	return cc;
+}
+
+static void
+http_do(const char *method, const char *url, const char *body, size_t body_len,
+    const char *const *extra, struct hres *r)
+{
+	CURLcode cc = http_try(method, url, body, body_len, extra, r);
+
+	if (cc != CURLE_OK)
+		fail_msg("curl %s %s: %s", method, url, curl_easy_strerror(cc));
 }
 
 static void
@@ -535,6 +544,62 @@ test_reload(void **state)
 	assert_int_equal(f->app.n_retired, 0);
 }
 
+struct stop_call {
+	struct gw_http *http;
+	atomic_int done;
+};
+
+static void *
+stop_run(void *arg)
+{
+	struct stop_call *s = arg;
+
+	gw_http_stop(s->http, 5);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+/*
+ * Stopping drains: a request in flight finishes (and its answer says
+ * Connection: close), a new connection during the grace period is closed
+ * at once, and the stop returns as soon as nothing is in flight.  Runs
+ * last: it stops the group's server.
+ */
+static void
+test_stop_drains(void **state)
+{
+	struct fixture *f = *state;
+	struct slow_call slow = { 0 };
+	struct stop_call stop = { 0 };
+	pthread_t ts, tt;
+	struct hres r;
+	CURLcode cc;
+	const char *conn;
+
+	slow.f = f;
+	atomic_store(&slow_started, 0);
+	assert_int_equal(pthread_create(&ts, NULL, slow_run, &slow), 0);
+	while (!atomic_load(&slow_started))
+		usleep(1000);
+	stop.http = f->app.http;
+	assert_int_equal(pthread_create(&tt, NULL, stop_run, &stop), 0);
+	usleep(100 * 1000);	/* the slow answer is still 500 ms away */
+	assert_int_equal(atomic_load(&stop.done), 0);
+	cc = http_try("GET", url(f, "/healthz"), NULL, 0, NULL, &r);
+	assert_int_not_equal(cc, CURLE_OK);	/* closed as soon as accepted */
+	assert_int_equal(r.status, 0);
+	hres_free(&r);
+	pthread_join(ts, NULL);
+	assert_int_equal(slow.r.status, 200);
+	conn = hdr(&slow.r, "Connection");
+	assert_non_null(conn);
+	assert_string_equal(conn, "close");
+	hres_free(&slow.r);
+	pthread_join(tt, NULL);
+	assert_int_equal(atomic_load(&stop.done), 1);
+	f->app.http = NULL;	/* stopped and freed: teardown has nothing to stop */
+}
+
 int
 main(void)
 {
@@ -547,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_readyz_and_metrics),
 		cmocka_unit_test(test_trusted_proxy_rules),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_stop_drains),
 	};
 	int rc;
 
