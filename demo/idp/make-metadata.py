@@ -82,7 +82,7 @@ def main():
     p.add_argument("--entity-id", required=True)
     p.add_argument("--base-url", required=True, help="where the IdP serves, e.g. http://127.0.0.1:8070")
     p.add_argument("--country", default="LU")
-    p.add_argument("--valid-days", type=int, default=7)
+    p.add_argument("--valid-days", type=float, default=7.0)
     args = p.parse_args()
     c = args.certs
     idp_signer = xmlsig.Signer(os.path.join(c, "demo-idp.key"), os.path.join(c, "demo-idp.crt"))

@@ -614,7 +614,11 @@ start_login(struct gw_req *req, struct gw_resp *resp, const struct gw_runtime *r
 		    GW_LOGIN_ERROR);
 		return;
 	}
-	if (c->state != GW_COUNTRY_READY) {
+	if (!gw_country_serves(c, eidgw_now())) {
+		if (c->state == GW_COUNTRY_READY)
+			gw_logkv(LOG_WARNING, req->req_id, "login.country_unavailable",
+			    "the country's IdP metadata is past its validUntil", "country", code,
+			    (const char *)NULL);
 		fail_to_client(req, resp, rt, t->az, "temporarily_unavailable",
 		    "the country's eID service is not available", GW_LOGIN_ERROR);
 		return;
@@ -917,6 +921,14 @@ h_acs(struct gw_req *req, struct gw_resp *resp)
 		gw_page_error(req, resp, lrc == EIDGW_E_STORE_UNAVAILABLE ? 503 : 400,
 		    req_lang(req, NULL), lrc == EIDGW_E_STORE_UNAVAILABLE ? T_ERROR_UNAVAILABLE :
 		    T_ERROR_EXPIRED);
+		goto out;
+	}
+	if (!gw_country_serves(c, eidgw_now())) {
+		/* keys from metadata past its validUntil are trusted for nothing */
+		gw_logkv(LOG_WARNING, req->req_id, "saml.acs",
+		    "the country's IdP metadata is past its validUntil; Response not read",
+		    "country", t.country, (const char *)NULL);
+		fail_to_client(req, resp, rt, t.az, "temporarily_unavailable", NULL, GW_LOGIN_ERROR);
 		goto out;
 	}
 	saml = form_value(req->body.data, req->body.len, "SAMLResponse", ACS_PARAM_MAX);

@@ -109,6 +109,7 @@ gw_page_select(struct gw_req *req, struct gw_resp *resp, const struct gw_select_
 	char intro[512];
 	size_t i;
 	bool any_checked = false;
+	int64_t now = eidgw_now();
 
 	eidgw_buf_reset(b);
 	rc = page_head(b, v->lang, gw_text(v->lang, T_SELECT_TITLE));
@@ -154,7 +155,7 @@ gw_page_select(struct gw_req *req, struct gw_resp *resp, const struct gw_select_
 
 		if (c->state == GW_COUNTRY_DISABLED)
 			continue;
-		if (c->state != GW_COUNTRY_READY)
+		if (!gw_country_serves(c, now))
 			why = T_UNAVAILABLE_DOWN;
 		else if ((int)c->conf->max_loa < v->min_loa)
 			why = T_UNAVAILABLE_LOA;

@@ -37,6 +37,14 @@ gw_loa_from_uri(const char *uri)
 	}
 }
 
+bool
+gw_country_serves(const struct gw_country_rt *c, int64_t now)
+{
+	if (c == NULL || c->state != GW_COUNTRY_READY)
+		return false;
+	return c->idp == NULL || c->idp->valid_until == 0 || now < c->idp->valid_until;
+}
+
 const struct gw_country_rt *
 gw_runtime_country(const struct gw_runtime *rt, const char *code)
 {

@@ -32,6 +32,15 @@ struct gw_country_rt {
 	struct gw_connector *plugin;		/* plugin connectors */
 };
 
+/*
+ * Whether the country can serve a login at time now: READY, and for an
+ * eidas-saml country its IdP metadata not past validUntil.  The metadata
+ * fetcher asks for a reload when a copy expires, but that reload may be
+ * refused (a broken file on disk) and the snapshot then keeps the expired
+ * copy: it is never used for a login all the same.
+ */
+bool gw_country_serves(const struct gw_country_rt *c, int64_t now);
+
 struct gw_runtime {
 	struct oidc_provider *oidc;
 	char *entity_id;		/* <public_url>/saml/metadata */
