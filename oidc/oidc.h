@@ -42,7 +42,7 @@ const char *oidc_version(void);
 #define OIDC_MAX_QUERY		8192	/* query string or form body */
 #define OIDC_MAX_PARAMS		64	/* parameters in one request */
 #define OIDC_MAX_VALUE		4096	/* one decoded parameter value */
-#define OIDC_MAX_STATE		512	/* state, nonce */
+#define OIDC_MAX_STATE		2048	/* state, nonce (FAPI 2.0 probes send 1000) */
 #define OIDC_MAX_ASSERTION	8192	/* client_assertion */
 #define OIDC_MAX_CLAIMS_PARAM	4096	/* claims parameter (JSON) */
 #define OIDC_MAX_AUTH_HEADER	4096	/* Authorization header */
