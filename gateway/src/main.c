@@ -235,14 +235,16 @@ audit_country_changes(struct gw_app *app, const struct gw_config *old, const str
 	}
 }
 
+/* why: what asked for the reload, for the log ("SIGHUP", "metadata"). */
 static void
-do_reload(struct gw_app *app)
+do_reload(struct gw_app *app, const char *why)
 {
 	struct gw_config_errors errs = { 0 };
 	struct gw_config *cfg, *before = gw_app_config(app);
 	char hash[17], full[65];
 
-	gw_log(LOG_NOTICE, NULL, "config.reload", "SIGHUP: reloading %s", app->config_path);
+	gw_logkv(LOG_NOTICE, NULL, "config.reload", "reloading the configuration", "trigger", why,
+	    "config", app->config_path, (const char *)NULL);
 	if (gw_app_reload(app, &errs) != EIDGW_OK) {
 		gw_config_unref(before);
 		log_config_errors(&errs);
@@ -282,7 +284,7 @@ refresh_metadata(struct gw_app *app, bool force)
 
 	gw_config_unref(cfg);
 	if (changed && !force)
-		do_reload(app);
+		do_reload(app, "metadata");
 }
 
 static int
@@ -387,7 +389,7 @@ run(const char *path)
 		if (sig == SIGHUP) {
 			/* An operator's reload also re-fetches every remote metadata now. */
 			refresh_metadata(&app, true);
-			do_reload(&app);
+			do_reload(&app, "SIGHUP");
 			continue;
 		}
 		gw_log(LOG_NOTICE, NULL, "shutdown", "%s: draining requests in flight",

@@ -45,8 +45,8 @@ pass "before validUntil: the login is sent to the IdP"
 # Any reload from now on is refused: a client file that does not parse.
 echo "client_id: [broken" > "$tmp/conf/clients/zz-broken.yaml"
 kill -HUP "$gw"
-for _ in $(seq 1 50); do grep -q '"event":"reload' "$tmp/gw.log" && break; sleep 0.1; done
-grep -q 'reload.refused\|"reload_refused"\|reload.*refused' "$tmp/gw.log" || fail "the broken reload was not refused"
+for _ in $(seq 1 50); do grep -q '"event":"config.reload_refused"' "$tmp/gw.log" && break; sleep 0.1; done
+grep -q '"event":"config.reload_refused"' "$tmp/gw.log" || fail "the broken reload was not refused"
 
 while [ "$(date +%s)" -le "$until_s" ]; do sleep 0.5; done
 sleep 1.5
