@@ -155,6 +155,8 @@ struct gw_client_conf {
 	unsigned int id_token_ttl_s;
 };
 
+#define GW_MAX_MD_SIGNERS	4	/* certificates in one metadata_signing_cert file */
+
 struct gw_country_saml_conf {
 	char *metadata_url;
 	char *metadata_file;
@@ -175,7 +177,11 @@ struct gw_country_saml_conf {
 	bool omit_protocol_binding;
 	char **attribute_aliases;	/* "NAME-THE-NODE-SENDS EIDAS-NAME" pairs (quirk) */
 	size_t n_attribute_aliases;
-	X509 *metadata_signer;		/* metadata_signing_cert loaded; NULL when unset or disabled */
+	/* metadata_signing_cert loaded (every certificate in the PEM file, so a
+	 * signer rollover can list the old and the new one); none when unset or
+	 * the country is disabled */
+	X509 *metadata_signers[GW_MAX_MD_SIGNERS];
+	size_t n_metadata_signers;
 };
 
 struct gw_country_conf {

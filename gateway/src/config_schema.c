@@ -1139,8 +1139,13 @@ country_saml_cleanup(void *base)
 {
 	struct gw_country_saml_conf *s = base;
 
-	X509_free(s->metadata_signer);
-	s->metadata_signer = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n_metadata_signers; i++) {
+		X509_free(s->metadata_signers[i]);
+		s->metadata_signers[i] = NULL;
+	}
+	s->n_metadata_signers = 0;
 }
 
 static const struct cfg_directive country_saml_d[] = {
@@ -1152,7 +1157,7 @@ static const struct cfg_directive country_saml_d[] = {
 	  .doc = "Local metadata file; give this or `metadata_url`." },
 	{ .name = "metadata_signing_cert", .type = D_PATH,
 	  OFF(struct gw_country_saml_conf, metadata_signing_cert), .type_doc = "path",
-	  .doc = "PEM certificate that must have signed the metadata; required with `metadata_url`. The loader accepts a `metadata_file` without it, but the country then stays unavailable (logged as `country.unavailable`): eidgw trusts IdP keys only from metadata whose signature it verified." },
+	  .doc = "PEM certificate that must have signed the metadata (several in one file, at most 4, for a signer rollover: any of them may have signed it); required with `metadata_url`. The loader accepts a `metadata_file` without it, but the country then stays unavailable (logged as `country.unavailable`): eidgw trusts IdP keys only from metadata whose signature it verified." },
 	{ .name = "metadata_cache_file", .type = D_PATH,
 	  OFF(struct gw_country_saml_conf, metadata_cache_file), .type_doc = "path",
 	  .doc = "Where the last good verified metadata from `metadata_url` is kept; snapshots read it from there, so it serves while the source is down. Required with `metadata_url`. Written atomically, only after the new document verified." },
@@ -1788,12 +1793,25 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 		    "country.saml.metadata_signing_cert"))
 			return;
 		cfg_hash_file(x, s->metadata_signing_cert);
+		/* every certificate in the file: during a signer rollover the old and the new one */
 		if ((f = fopen(s->metadata_signing_cert, "r")) != NULL) {
-			s->metadata_signer = PEM_read_X509(f, NULL, NULL, NULL);
+			X509 *crt;
+
+			while ((crt = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+				if (s->n_metadata_signers == GW_MAX_MD_SIGNERS) {
+					X509_free(crt);
+					cfg_err(x, cl, EIDGW_E_CONFIG_VALUE,
+					    "country.saml.metadata_signing_cert: %s holds more than "
+					    "%d certificates", s->metadata_signing_cert,
+					    GW_MAX_MD_SIGNERS);
+					break;
+				}
+				s->metadata_signers[s->n_metadata_signers++] = crt;
+			}
 			fclose(f);
 		}
 		ERR_clear_error();
-		if (s->metadata_signer == NULL)
+		if (s->n_metadata_signers == 0)
 			cfg_err(x, cl, EIDGW_E_KEY_LOAD,
 			    "country.saml.metadata_signing_cert: %s is not a PEM certificate",
 			    s->metadata_signing_cert);

@@ -168,7 +168,8 @@ struct md_job {
 	char *url;
 	char *cache_file;
 	char *expected_entity;		/* idp_entity_id, or NULL */
-	X509 *signer;			/* a reference of its own */
+	X509 *signers[GW_MAX_MD_SIGNERS];	/* references of its own */
+	size_t nsigners;
 	bool allow_rsa_pkcs1;
 	int min_rsa_bits;
 	int64_t now;
@@ -205,10 +206,10 @@ source_id(const struct gw_country_conf *c, unsigned char out[32])
 		if (EVP_DigestUpdate(md, parts[i] != NULL ? parts[i] : "", parts[i] != NULL ?
 		    strlen(parts[i]) + 1 : 1) != 1)
 			goto out;
-	if (s->metadata_signer != NULL &&
-	    X509_digest(s->metadata_signer, EVP_sha256(), fp, &fplen) == 1 &&
-	    EVP_DigestUpdate(md, fp, fplen) != 1)
-		goto out;
+	for (i = 0; i < s->n_metadata_signers; i++)
+		if (X509_digest(s->metadata_signers[i], EVP_sha256(), fp, &fplen) != 1 ||
+		    EVP_DigestUpdate(md, fp, fplen) != 1)
+			goto out;
 	(void)EVP_DigestFinal_ex(md, out, NULL);
 out:
 	EVP_MD_CTX_free(md);
@@ -221,7 +222,10 @@ job_clear(struct md_job *j)
 	free(j->cache_file);
 	free(j->expected_entity);
 	free(j->entity);
-	X509_free(j->signer);
+	size_t i;
+
+	for (i = 0; i < j->nsigners; i++)
+		X509_free(j->signers[i]);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -230,6 +234,7 @@ job_init(struct md_job *j, const struct gw_config *cfg, const struct gw_country_
     int64_t now)
 {
 	const struct gw_country_saml_conf *s = &c->saml;
+	size_t i;
 
 	memset(j, 0, sizeof(*j));
 	memcpy(j->code, c->code, sizeof(j->code));
@@ -245,8 +250,9 @@ job_init(struct md_job *j, const struct gw_config *cfg, const struct gw_country_
 		job_clear(j);
 		return false;
 	}
-	if (s->metadata_signer != NULL && X509_up_ref(s->metadata_signer) == 1)
-		j->signer = s->metadata_signer;
+	for (i = 0; i < s->n_metadata_signers; i++)
+		if (X509_up_ref(s->metadata_signers[i]) == 1)
+			j->signers[j->nsigners++] = s->metadata_signers[i];
 	return true;
 }
 
@@ -259,13 +265,14 @@ job_run(struct md_job *j)
 	struct eidgw_diag d = { 0 };
 	struct saml_trust trust;
 	struct eidgw_buf doc;
-	EVP_PKEY *signer;
+	EVP_PKEY *signers[GW_MAX_MD_SIGNERS];
+	size_t i;
 	unsigned char dg[32];
 	unsigned int dl = 0;
 	char why[256], nkeys[16];
 
 	j->res = MD_FAILED;
-	if (j->cache_file == NULL || j->signer == NULL) {
+	if (j->cache_file == NULL || j->nsigners == 0) {
 		gw_logkv(LOG_ERR, NULL, "metadata.fetch_failed",
 		    "metadata_url needs metadata_cache_file and metadata_signing_cert",
 		    "country", j->code, (const char *)NULL);
@@ -277,9 +284,10 @@ job_run(struct md_job *j)
 		    "url", j->url, "using", "last good copy", (const char *)NULL);
 		goto out;
 	}
-	signer = X509_get0_pubkey(j->signer);
-	trust.keys = &signer;
-	trust.nkeys = 1;
+	for (i = 0; i < j->nsigners; i++)
+		signers[i] = X509_get0_pubkey(j->signers[i]);
+	trust.keys = signers;
+	trust.nkeys = j->nsigners;
 	pol.allow_rsa_pkcs1 = j->allow_rsa_pkcs1;
 	pol.min_rsa_bits = j->min_rsa_bits;
 	if (saml_idp_metadata_parse(doc.data, doc.len, &trust, &pol, j->now, j->expected_entity,

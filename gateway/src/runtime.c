@@ -319,7 +319,8 @@ load_saml_country(const struct gw_config *cfg, struct gw_country_rt *c)
 	struct saml_sig_policy pol = { 0 };
 	struct eidgw_diag d = { 0 };
 	struct saml_trust trust;
-	EVP_PKEY *signer = NULL;
+	EVP_PKEY *signers[GW_MAX_MD_SIGNERS];
+	size_t i;
 	const char *src = s->metadata_file != NULL ? s->metadata_file : s->metadata_cache_file;
 	size_t len = 0;
 	char *xml;
@@ -329,7 +330,7 @@ load_saml_country(const struct gw_config *cfg, struct gw_country_rt *c)
 		    "copy is served from there)");
 		return;
 	}
-	if (s->metadata_signer == NULL) {
+	if (s->n_metadata_signers == 0) {
 		country_unavailable(c, "no metadata_signing_cert: metadata cannot be trusted");
 		return;
 	}
@@ -337,9 +338,10 @@ load_saml_country(const struct gw_config *cfg, struct gw_country_rt *c)
 		country_unavailable(c, "cannot read IdP metadata %s", src);
 		return;
 	}
-	signer = X509_get0_pubkey(s->metadata_signer);
-	trust.keys = &signer;
-	trust.nkeys = 1;
+	for (i = 0; i < s->n_metadata_signers; i++)
+		signers[i] = X509_get0_pubkey(s->metadata_signers[i]);
+	trust.keys = signers;
+	trust.nkeys = s->n_metadata_signers;
 	pol.allow_rsa_pkcs1 = s->allow_rsa_pkcs1;
 	pol.min_rsa_bits = (int)cfg->min_rsa_bits;
 	if (saml_idp_metadata_parse(xml, len, &trust, &pol, eidgw_now(), s->idp_entity_id,

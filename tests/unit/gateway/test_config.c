@@ -193,7 +193,7 @@ test_valid_fixture(void **state)
 	assert_false(co->enabled);
 	assert_string_equal(co->connector, "eidas-saml");
 	assert_true(co->saml.require_encryption);
-	assert_null(co->saml.metadata_signer);	/* disabled: not loaded */
+	assert_int_equal(co->saml.n_metadata_signers, 0);	/* disabled: not loaded */
 	assert_int_equal(co->saml.n_requested_attributes, 4);
 	assert_non_null(co = gw_config_country(c, "LU"));
 	assert_true(co->enabled);
@@ -202,7 +202,7 @@ test_valid_fixture(void **state)
 	assert_string_equal(co->saml.signature_alg, "ecdsa-sha384");
 	assert_string_equal(co->saml.nameid_format,
 	    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient");
-	assert_non_null(co->saml.metadata_signer);
+	assert_int_equal(co->saml.n_metadata_signers, 1);
 	assert_int_equal(co->saml.metadata_refresh_s, 3600);
 	assert_null(gw_config_country(c, "XX"));
 

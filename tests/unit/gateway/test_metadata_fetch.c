@@ -274,7 +274,8 @@ remote_init(struct fake *f, const char *code, const char *url, const char *cache
 	f->country.saml.metadata_url = (char *)url;
 	f->country.saml.metadata_cache_file = (char *)cache;
 	f->country.saml.metadata_refresh_s = 3600;
-	f->country.saml.metadata_signer = signer;
+	f->country.saml.metadata_signers[0] = signer;
+	f->country.saml.n_metadata_signers = signer != NULL ? 1 : 0;
 	f->cfg.min_rsa_bits = 2048;
 }
 
