@@ -517,6 +517,13 @@ parse_cidrs(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, 
 			    path, d->name, text);
 			continue;
 		}
+		if (v[i].prefix == 0) {
+			/* every peer could then say who the client is and that it used https */
+			cfg_err(x, l, EIDGW_E_CONFIG_VALUE,
+			    "%s%s: '%s' would believe X-Forwarded-For/-Proto from any peer; "
+			    "name the proxies' own addresses", path, d->name, text);
+			continue;
+		}
 		i++;
 	}
 	free(s->trusted_proxies);
@@ -789,7 +796,7 @@ static const struct cfg_directive server_d[] = {
 	{ .name = "trusted_proxies", .type = D_CUSTOM, OFF(struct gw_server_conf, trusted_proxies),
 	  .parse = parse_cidrs, .release = release_cidrs, .def_doc = "empty",
 	  .type_doc = "list of CIDRs",
-	  .doc = "Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: `addr/prefix` with no host bits set (a bare address is one host). Empty: the headers are ignored." },
+	  .doc = "Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: `addr/prefix` with no host bits set (a bare address is one host); a /0 (every peer) is refused. Empty: the headers are ignored." },
 	{ .name = "shutdown_grace_s", .type = D_UINT, OFF(struct gw_server_conf, shutdown_grace_s),
 	  .def = "10", RANGE(0, 300),
 	  .doc = "Seconds in-flight requests get to finish after SIGTERM." },

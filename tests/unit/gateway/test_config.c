@@ -573,6 +573,10 @@ test_inline_rules(void **state)
 		{ "server:\n  public_url: false\n", 2, EIDGW_E_CONFIG_TYPE },
 		/* a bare IP is a string, so this one fails on the CIDR rule, not the type */
 		{ "server:\n  trusted_proxies: [127.0.0.1, 10.1.1.1/8]\n", 2, EIDGW_E_CONFIG_VALUE },
+		/* every peer trusted: refused (v4 and v6) */
+		{ "server:\n  trusted_proxies: [\"0.0.0.0/0\"]\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  trusted_proxies: [\"10.0.0.0/8\", \"::/0\"]\n", 2,
+		    EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  public_url: ~\n", 2, EIDGW_E_CONFIG_TYPE },
 		{ "countries_dir: /nonexistent/eidgw-countries\n", 1, EIDGW_E_CONFIG_FILE },
 		{ "plugins_dir: /nonexistent/eidgw-plugins\n", 1, EIDGW_E_CONFIG_FILE },
