@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <libxml/c14n.h>
+#include <libxml/uri.h>
 #include <libxml/xmlIO.h>
 
 static bool
@@ -60,6 +61,41 @@ c14n_write(void *ctx, const char *p, int len)
 }
 
 /*
+ * xmlC14NExecute fails on a document in which any element it walks declares
+ * a namespace whose URI does not parse or is relative (C14N 1.0 section 2:
+ * "implementations MUST report an operation failure"), visible or not.  The
+ * walk from the apex visits only the apex and its following siblings, so the
+ * same check is made here on every element of the document; without it a
+ * relative URI declared on an ancestor of the apex was even rendered into
+ * the octets.
+ */
+static bool
+relative_ns_in(const xmlNode *n)
+{
+	const xmlNs *ns;
+	xmlURIPtr uri;
+	bool bad;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		for (ns = n->nsDef; ns != NULL; ns = ns->next) {
+			if (xmlStrlen(ns->href) == 0)
+				continue;
+			if ((uri = xmlParseURI((const char *)ns->href)) == NULL)
+				return true;
+			bad = xmlStrlen((const xmlChar *)uri->scheme) == 0;
+			xmlFreeURI(uri);
+			if (bad)
+				return true;
+		}
+		if (relative_ns_in(n->children))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The walk: xmlC14NExecute walks doc->children and every following sibling
  * and descendant, asking the callback about each node, and builds two sorted
  * lists per element even for elements outside the node set.  For a node set
@@ -96,6 +132,8 @@ saml_c14n_walk(xmlDocPtr doc, const struct saml_c14n_set *set, int mode, xmlChar
 		from_apex.children = (xmlNodePtr)(uintptr_t)set->apex;
 		from_apex.last = from_apex.children;
 		walk = &from_apex;
+		if (relative_ns_in(doc->children))
+			return EIDGW_E_SAML_SIG_TRANSFORM;
 	}
 	if ((ob = xmlOutputBufferCreateIO(c14n_write, NULL, out, NULL)) == NULL)
 		return EIDGW_E_NOMEM;

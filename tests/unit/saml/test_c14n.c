@@ -293,12 +293,57 @@ test_foreign_apex(void **state)
 	xmlFreeDoc(d2);
 }
 
+/*
+ * A namespace URI that is relative or does not parse fails libxml2's whole
+ * document walk wherever it is declared; the walk from the apex must fail
+ * too (it used to render the ancestor's relative URI into the octets).
+ */
+static void
+test_relative_namespace_outside_apex(void **state)
+{
+	static const char *const xml[] = {
+		"<R xmlns:p=\"rel/ative\"><A><p:B/></A></R>",
+		"<R><S xmlns:q=\"rel\"/><A><B/></A></R>",
+		"<R><S><T xmlns:q=\"q\"/></S><A/><C/></R>",
+	};
+	static const int modes[] = { XML_C14N_1_0, XML_C14N_EXCLUSIVE_1_0 };
+	struct saml_c14n_set set;
+	struct eidgw_diag d;
+	struct eidgw_buf out;
+	xmlDocPtr doc;
+	xmlNode *a;
+	struct tally t;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(xml) / sizeof(xml[0]); i++) {
+		doc = NULL;
+		memset(&t, 0, sizeof(t));
+		assert_int_equal(saml_xml_parse(xml[i], strlen(xml[i]), 4096, &doc, &d), EIDGW_OK);
+		every_element("inline", doc, xmlDocGetRootElement(doc), &t);
+		for (a = xmlDocGetRootElement(doc)->children; a != NULL; a = a->next)
+			if (xmlStrEqual(a->name, BAD_CAST "A"))
+				break;
+		assert_non_null(a);
+		for (j = 0; j < sizeof(modes) / sizeof(modes[0]); j++) {
+			memset(&set, 0, sizeof(set));
+			set.apex = a;
+			eidgw_buf_init(&out, 4096);
+			assert_int_equal(saml_c14n(doc, &set, modes[j], NULL, &out),
+			    EIDGW_E_SAML_SIG_TRANSFORM);
+			eidgw_buf_free(&out);
+		}
+		xmlFreeDoc(doc);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_namespace_context),
 		cmocka_unit_test(test_foreign_apex),
+		cmocka_unit_test(test_relative_namespace_outside_apex),
 		cmocka_unit_test(test_apex_walk_equals_document_walk),
 	};
 
