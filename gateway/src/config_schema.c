@@ -1803,7 +1803,10 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 		/* every certificate in the file: during a signer rollover the old and the new one */
 		if ((f = fopen(s->metadata_signing_cert, "r")) != NULL) {
 			X509 *crt;
+			unsigned long e;
+			bool full = false;
 
+			ERR_clear_error();
 			while ((crt = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 				if (s->n_metadata_signers == GW_MAX_MD_SIGNERS) {
 					X509_free(crt);
@@ -1811,10 +1814,24 @@ country_saml_check(struct cfg_ctx *x, struct gw_country_conf *c, int line)
 					    "country.saml.metadata_signing_cert: %s holds more than "
 					    "%d certificates", s->metadata_signing_cert,
 					    GW_MAX_MD_SIGNERS);
+					full = true;
 					break;
 				}
 				s->metadata_signers[s->n_metadata_signers++] = crt;
 			}
+			/*
+			 * The end of the file is "no start line"; anything else is a
+			 * certificate after the first that does not parse (the new
+			 * signer of a rollover, silently left out before).
+			 */
+			e = ERR_peek_last_error();
+			if (!full && s->n_metadata_signers > 0 && e != 0 &&
+			    !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+				cfg_err(x, cl, EIDGW_E_KEY_LOAD,
+				    "country.saml.metadata_signing_cert: %s: certificate %zu does "
+				    "not parse", s->metadata_signing_cert,
+				    s->n_metadata_signers + 1);
 			fclose(f);
 		}
 		ERR_clear_error();

@@ -477,6 +477,65 @@ test_country_rules(void **state)
 	tdir_free(&t);
 }
 
+/*
+ * metadata_signing_cert with a good certificate and then one that does not
+ * parse (a botched rollover) is refused at its line, not loaded with the
+ * first certificate alone; two good ones load.
+ */
+static void
+test_metadata_signer_file(void **state)
+{
+	static const char yaml[] = "country: BE\nname: B\nmax_loa: high\nsaml:\n"
+	    "  metadata_url: \"https://x.example/md\"\n"
+	    "  metadata_cache_file: BE-cache.xml\n"
+	    "  metadata_signing_cert: signers.crt\n";
+	static const char broken[] = "-----BEGIN CERTIFICATE-----\n"
+	    "MIIBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+	    "-----END CERTIFICATE-----\n";
+	struct gw_config_errors errs;
+	struct gw_config *c = NULL;
+	char be[4096], crt[4096], src[4096], *pem, *two;
+	size_t len, j;
+	struct tdir t;
+	bool found = false;
+
+	(void)state;
+	tdir_make(&t, EIDGW_TEST_DATA "/config/valid", NULL);
+	assert_true(snprintf(be, sizeof(be), "%s/countries/BE.yaml", t.conf) < (int)sizeof(be));
+	assert_true(snprintf(crt, sizeof(crt), "%s/signers.crt", t.conf) < (int)sizeof(crt));
+	assert_true(snprintf(src, sizeof(src), "%s/demo-idp-metadata-signing.crt", test_pki()) <
+	    (int)sizeof(src));
+	assert_non_null(pem = tl_read_file(src, &len));
+	assert_non_null(two = malloc(2 * len + sizeof(broken)));
+	memcpy(two, pem, len);
+	memcpy(two + len, broken, sizeof(broken));
+	assert_int_equal(tl_write_file(crt, two, len + sizeof(broken) - 1), 0);
+	assert_int_equal(tl_write_file(be, yaml, strlen(yaml)), 0);
+	assert_int_equal(gw_config_load(t.gw, &c, &errs), EIDGW_E_CONFIG);
+	for (j = 0; j < errs.n; j++)
+		if (errs.v[j].line == 7 && errs.v[j].code == EIDGW_E_KEY_LOAD &&
+		    strcmp(errs.v[j].file, be) == 0)
+			found = true;
+	if (!found) {
+		gw_config_errors_print(&errs, stderr);
+		fail_msg("a signer file whose second certificate is broken loads");
+	}
+	gw_config_errors_free(&errs);
+	/* two good certificates: both are signers */
+	memcpy(two + len, pem, len);
+	assert_int_equal(tl_write_file(crt, two, 2 * len), 0);
+	if (gw_config_load(t.gw, &c, &errs) != EIDGW_OK) {
+		gw_config_errors_print(&errs, stderr);
+		fail_msg("a signer file with two certificates does not load");
+	}
+	assert_int_equal(gw_config_country(c, "BE")->saml.n_metadata_signers, 2);
+	gw_config_unref(c);
+	gw_config_errors_free(&errs);
+	free(two);
+	free(pem);
+	tdir_free(&t);
+}
+
 /* Three problems in one file: all three are reported, in file order. */
 static void
 test_all_errors_collected(void **state)
@@ -748,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_collected),
 		cmocka_unit_test(test_secret_file_mode),
 		cmocka_unit_test(test_country_rules),
+		cmocka_unit_test(test_metadata_signer_file),
 		cmocka_unit_test(test_missing_config_file),
 		cmocka_unit_test(test_inline_rules),
 		cmocka_unit_test(test_fifo_not_read),
