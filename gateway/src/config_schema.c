@@ -477,6 +477,24 @@ cidr_parse(const char *text, struct gw_cidr *c)
 	return true;
 }
 
+/*
+ * An IPv6 CIDR that contains all of ::ffff:0:0/96: on a dual-stack listener
+ * IPv4 peers arrive IPv4-mapped, so it trusts every IPv4 peer.
+ */
+static bool
+covers_all_ipv4(const struct gw_cidr *c)
+{
+	static const unsigned char mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	int i;
+
+	if (c->family != AF_INET6 || c->prefix > 96)
+		return false;
+	for (i = 0; i < c->prefix; i++)
+		if ((c->addr[i / 8] ^ mapped[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
 static void
 parse_cidrs(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, void *base,
     struct fy_node *n, const char *deftext, int line)
@@ -517,7 +535,7 @@ parse_cidrs(struct cfg_ctx *x, const char *path, const struct cfg_directive *d, 
 			    path, d->name, text);
 			continue;
 		}
-		if (v[i].prefix == 0) {
+		if (v[i].prefix == 0 || covers_all_ipv4(&v[i])) {
 			/* every peer could then say who the client is and that it used https */
 			cfg_err(x, l, EIDGW_E_CONFIG_VALUE,
 			    "%s%s: '%s' would believe X-Forwarded-For/-Proto from any peer; "
@@ -796,7 +814,7 @@ static const struct cfg_directive server_d[] = {
 	{ .name = "trusted_proxies", .type = D_CUSTOM, OFF(struct gw_server_conf, trusted_proxies),
 	  .parse = parse_cidrs, .release = release_cidrs, .def_doc = "empty",
 	  .type_doc = "list of CIDRs",
-	  .doc = "Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: `addr/prefix` with no host bits set (a bare address is one host); a /0 (every peer) is refused. Empty: the headers are ignored." },
+	  .doc = "Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: `addr/prefix` with no host bits set (a bare address is one host); a /0 (every peer) and an IPv6 range that holds all of `::ffff:0:0/96` (every IPv4 peer on a dual-stack listener) are refused. Empty: the headers are ignored." },
 	{ .name = "shutdown_grace_s", .type = D_UINT, OFF(struct gw_server_conf, shutdown_grace_s),
 	  .def = "10", RANGE(0, 300),
 	  .doc = "Seconds in-flight requests get to finish after SIGTERM." },
@@ -1514,6 +1532,30 @@ gateway_validate(struct cfg_ctx *x, void *base, int line)
 }
 
 /* The JWKS of a private_key_jwt client: public keys only. */
+
+/* Bit length of a JWK "n" (base64url, big-endian); 0 when it does not decode. */
+static int
+rsa_modulus_bits(const char *n)
+{
+	struct eidgw_buf b;
+	const unsigned char *p;
+	size_t len;
+	int bits = 0;
+
+	eidgw_buf_init(&b, 8192);
+	if (eidgw_b64_decode(&b, n, strlen(n), true) == EIDGW_OK) {
+		p = (const unsigned char *)b.data;
+		for (len = b.len; len > 0 && *p == 0; len--)
+			p++;
+		if (len > 0) {
+			bits = (int)(len - 1) * 8;
+			for (unsigned int c = *p; c != 0; c >>= 1)
+				bits++;
+		}
+	}
+	eidgw_buf_free(&b);
+	return bits;
+}
 static void
 check_jwks_file(struct cfg_ctx *x, const char *path, int line)
 {
@@ -1563,7 +1605,7 @@ check_jwks_file(struct cfg_ctx *x, const char *path, int line)
 		kty = json_string_value(json_object_get(k, "kty"));
 		if (strcmp(kty, "RSA") == 0) {
 			s = json_string_value(json_object_get(k, "n"));
-			if (s == NULL || strlen(s) < 342)
+			if (s == NULL || rsa_modulus_bits(s) < 2048)
 				cfg_err(x, line, EIDGW_E_CONFIG_VALUE,
 				    "client.jwks_file: %s: key %zu: RSA keys need at least 2048 bits",
 				    path, i);

@@ -279,6 +279,8 @@ static const struct bad_case bad_cases[] = {
 	{ "empty_scopes", "clients/svc.yaml", 6, EIDGW_E_CONFIG_VALUE },
 	{ "unknown_scope", "clients/svc.yaml", 6, EIDGW_E_CONFIG_VALUE },
 	{ "weak_client_jwks", "clients/jwt.yaml", 6, EIDGW_E_CONFIG_VALUE },
+	/* 342 base64url characters like a 2048-bit modulus, but 2047 bits */
+	{ "rsa2047_client_jwks", "clients/jwt.yaml", 6, EIDGW_E_CONFIG_VALUE },
 };
 
 static void
@@ -636,6 +638,9 @@ test_inline_rules(void **state)
 		{ "server:\n  trusted_proxies: [\"0.0.0.0/0\"]\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  trusted_proxies: [\"10.0.0.0/8\", \"::/0\"]\n", 2,
 		    EIDGW_E_CONFIG_VALUE },
+		/* every IPv4 peer, IPv4-mapped */
+		{ "server:\n  trusted_proxies: [\"::ffff:0:0/96\"]\n", 2, EIDGW_E_CONFIG_VALUE },
+		{ "server:\n  trusted_proxies: [\"::/80\"]\n", 2, EIDGW_E_CONFIG_VALUE },
 		{ "server:\n  public_url: ~\n", 2, EIDGW_E_CONFIG_TYPE },
 		{ "countries_dir: /nonexistent/eidgw-countries\n", 1, EIDGW_E_CONFIG_FILE },
 		{ "plugins_dir: /nonexistent/eidgw-plugins\n", 1, EIDGW_E_CONFIG_FILE },
