@@ -563,6 +563,14 @@ gw_metadata_refresh_at(const struct gw_config *cfg, bool force, struct gw_audit 
 
 			if (!remote(c) || (sc = sched_of(c->code)) == NULL)
 				continue;
+			/*
+			 * Being fetched by the fetcher thread right now: that fetch
+			 * is as fresh as this one would be, and two fetches of one
+			 * country must not race to write its cache (the later
+			 * writer could put back the older document).
+			 */
+			if (sc->next == MD_IN_FLIGHT)
+				continue;
 			if (job_init(&batch[n], cfg, c, now))
 				n++;
 			else

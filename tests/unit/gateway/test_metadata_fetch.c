@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -173,6 +174,7 @@ struct mini_http {
 	const char *body;
 	size_t len;
 	unsigned int delay_ms;		/* before each answer */
+	atomic_uint hits;		/* connections accepted */
 	pthread_t thread;
 	bool running;
 };
@@ -187,6 +189,7 @@ mini_http_main(void *arg)
 	int c;
 
 	while ((c = accept(h->fd, NULL, NULL)) >= 0) {
+		atomic_fetch_add(&h->hits, 1);
 		got = 0;
 		while (got < sizeof(req) - 1 && (n = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
 			got += (size_t)n;
@@ -435,6 +438,56 @@ test_forced_refresh_parallel(void **state)
 }
 
 /*
+ * A forced refresh (SIGHUP) while the fetcher thread is fetching the same
+ * country leaves that country to the fetcher: no second fetch races it to
+ * the cache file (the later writer could put back the older document).
+ */
+static void
+test_forced_skips_in_flight(void **state)
+{
+	struct mini_http *h;
+	struct fake f;
+	char *doc, *dir, url[64], cache[4096];
+	size_t len;
+	double t0, took;
+	int64_t now = T_2020_03_20;
+	bool changed = false;
+	X509 *signer = node_signer();
+
+	(void)state;
+	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
+	h = mini_http_start(doc, len, false);
+	h->delay_ms = 1500;
+	mini_http_serve(h);
+	assert_non_null(dir = tl_mkdtemp());
+	(void)snprintf(cache, sizeof(cache), "%s/XL.xml", dir);
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
+	remote_init(&f, "XL", url, cache, signer);
+
+	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now));	/* to the fetcher */
+	for (t0 = mono(); atomic_load(&h->hits) == 0 && mono() - t0 < 10; )
+		(void)usleep(5000);
+	assert_int_equal(atomic_load(&h->hits), 1);
+	t0 = mono();
+	(void)gw_metadata_refresh_at(&f.cfg, true, NULL, now + 1);
+	took = mono() - t0;
+	if (took > 1.0)
+		fail_msg("the forced refresh fetched the country in flight (%.1f s)", took);
+	assert_int_equal(atomic_load(&h->hits), 1);
+	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
+		(void)usleep(20000);
+		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now + 2);
+	}
+	assert_true(changed);
+	assert_int_equal(atomic_load(&h->hits), 1);
+	mini_http_stop(h);
+	X509_free(signer);
+	tl_rmtree(dir);
+	free(dir);
+	free(doc);
+}
+
+/*
  * A source that takes a connection and never answers holds only the
  * fetcher thread: the periodic call on the main thread returns at once
  * (it used to wait for the whole 15 s transfer timeout, per country).
@@ -471,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_periodic_fetch),
 		cmocka_unit_test(test_new_source_due_at_once),
 		cmocka_unit_test(test_forced_refresh_parallel),
+		cmocka_unit_test(test_forced_skips_in_flight),
 		cmocka_unit_test(test_slow_source_does_not_block),
 	};
 
