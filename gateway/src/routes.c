@@ -5,6 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
 
 #include "app.h"
 #include "audit.h"
@@ -95,13 +99,75 @@ audit_metrics(struct gw_audit *a, struct eidgw_buf *out)
 	    (unsigned long long)st.unsynced, st.failed ? 1 : 0);
 }
 
+/* Appends one label value, escaped as the Prometheus text format wants. */
+static enum eidgw_err
+prom_label(struct eidgw_buf *out, const char *v)
+{
+	enum eidgw_err rc = EIDGW_OK;
+
+	for (; rc == EIDGW_OK && v != NULL && *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			rc = eidgw_buf_printf(out, "\\%c", *v);
+		else if (*v == '\n')
+			rc = eidgw_buf_puts(out, "\\n");
+		else
+			rc = eidgw_buf_append(out, v, 1);
+	}
+	return rc;
+}
+
+static enum eidgw_err
+cert_metric(struct eidgw_buf *out, const X509 *crt, const char *what, const char *which)
+{
+	const ASN1_TIME *na;
+	struct tm tm;
+	enum eidgw_err rc;
+
+	if (crt == NULL || (na = X509_get0_notAfter(crt)) == NULL || ASN1_TIME_to_tm(na, &tm) != 1)
+		return EIDGW_OK;
+	if ((rc = eidgw_buf_printf(out, "eidgw_certificate_not_after_seconds{certificate=\"%s\","
+	    "which=\"", what)) != EIDGW_OK || (rc = prom_label(out, which)) != EIDGW_OK)
+		return rc;
+	return eidgw_buf_printf(out, "\"} %lld\n", (long long)timegm(&tm));
+}
+
+/*
+ * notAfter of every certificate the configuration names (our SAML keys and
+ * every metadata signer): alert on eidgw_certificate_not_after_seconds - time().
+ */
+static enum eidgw_err
+cert_metrics(const struct gw_config *cfg, struct eidgw_buf *out)
+{
+	enum eidgw_err rc;
+	size_t i, j;
+
+	if (cfg == NULL)
+		return EIDGW_OK;
+	rc = eidgw_buf_puts(out, "# HELP eidgw_certificate_not_after_seconds notAfter of each "
+	    "configured certificate (unix time).\n"
+	    "# TYPE eidgw_certificate_not_after_seconds gauge\n");
+	if (rc == EIDGW_OK && cfg->saml_signing.key != NULL)
+		rc = cert_metric(out, cfg->saml_signing.key->cert, "keys.saml_signing",
+		    cfg->saml_signing.key->id);
+	for (i = 0; rc == EIDGW_OK && i < cfg->n_saml_encryption; i++)
+		if (cfg->saml_encryption[i].key != NULL)
+			rc = cert_metric(out, cfg->saml_encryption[i].key->cert,
+			    "keys.saml_encryption", cfg->saml_encryption[i].key->id);
+	for (i = 0; rc == EIDGW_OK && i < cfg->n_countries; i++)
+		for (j = 0; rc == EIDGW_OK && j < cfg->countries[i].saml.n_metadata_signers; j++)
+			rc = cert_metric(out, cfg->countries[i].saml.metadata_signers[j],
+			    "country.saml.metadata_signing_cert", cfg->countries[i].code);
+	return rc;
+}
+
 static void
 h_metrics(struct gw_req *req, struct gw_resp *resp)
 {
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	if (gw_metrics_render(&resp->body) != EIDGW_OK ||
-	    (req->app->audit != NULL && audit_metrics(req->app->audit, &resp->body) != EIDGW_OK))
+	    (req->app->audit != NULL && audit_metrics(req->app->audit, &resp->body) != EIDGW_OK) ||
+	    cert_metrics(req->cfg, &resp->body) != EIDGW_OK)
 		gw_resp_error_page(req, resp, 500);
 }
 

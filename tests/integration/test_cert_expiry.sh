@@ -52,6 +52,14 @@ grep '"event":"keys.cert_expired"' "$tmp/gw.log" |
 grep '"event":"keys.cert_expired"' "$tmp/gw.log" | grep -q '"not_after":"20[0-9-]*T' ||
   fail "notAfter missing"
 pass "start: expired and expiring certificates are named in the log"
+m=$(curl -s "http://127.0.0.1:$port/metrics")
+now=$(date +%s)
+sig=$(printf '%s\n' "$m" | sed -n 's/^eidgw_certificate_not_after_seconds{certificate="keys.saml_signing",which="[^"]*"} \([0-9]*\)$/\1/p')
+lu=$(printf '%s\n' "$m" | sed -n 's/^eidgw_certificate_not_after_seconds{certificate="country.saml.metadata_signing_cert",which="LU"} \([0-9]*\)$/\1/p')
+[ -n "$sig" ] && [ -n "$lu" ] || fail "no certificate gauges in /metrics"
+[ $((sig - now)) -gt $((4 * 86400)) ] && [ $((sig - now)) -lt $((6 * 86400)) ] || fail "saml_signing notAfter $sig"
+[ "$lu" -lt "$now" ] || fail "LU signer notAfter $lu not in the past"
+pass "/metrics: eidgw_certificate_not_after_seconds per certificate"
 n0=$(grep -c '"event":"keys.cert_expired"' "$tmp/gw.log")
 kill -HUP "$gw"
 for _ in $(seq 1 50); do grep -q '"event":"config.reloaded"' "$tmp/gw.log" && break; sleep 0.1; done
