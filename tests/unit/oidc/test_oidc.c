@@ -800,25 +800,26 @@ test_authorize_error_redirects(void **state)
 		char q[8192], big[OIDC_MAX_STATE + 2];
 		const char *names[] = { "state", "nonce" };
 		_Static_assert(OIDC_MAX_STATE >= 1000, "FAPI 2.0 probes send 1000-character values");
-		size_t k;
+		size_t k, over;
 
+		memset(big, 's', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
 		for (k = 0; k < 2; k++) {
-			memset(big, 's', OIDC_MAX_STATE);
-			big[OIDC_MAX_STATE] = '\0';
-			(void)snprintf(q, sizeof(q), "client_id=rp-basic&redirect_uri="
-			    "https%%3A%%2F%%2Frp.example%%2Fcb&response_type=code&scope=openid%s&%s=%s"
-			    PKCE, k == 0 ? "&nonce=n" : "&state=S", names[k], big);
-			assert_int_equal(authz(F.p, q, &res), EIDGW_OK);
-			assert_int_equal(res.kind, OIDC_AUTHZ_ACCEPTED);
-			oidc_authz_result_free(&res);
-			big[OIDC_MAX_STATE] = 's';
-			big[OIDC_MAX_STATE + 1] = '\0';
-			(void)snprintf(q, sizeof(q), "client_id=rp-basic&redirect_uri="
-			    "https%%3A%%2F%%2Frp.example%%2Fcb&response_type=code&scope=openid%s&%s=%s"
-			    PKCE, k == 0 ? "&nonce=n" : "&state=S", names[k], big);
-			assert_int_equal(authz(F.p, q, &res), EIDGW_E_OIDC_PARAM);
-			assert_error_redirect(&res, RP_CB, "invalid_request", k == 0 ? NULL : "S");
-			oidc_authz_result_free(&res);
+			for (over = 0; over < 2; over++) {
+				(void)snprintf(q, sizeof(q), "client_id=rp-basic&redirect_uri="
+				    "https%%3A%%2F%%2Frp.example%%2Fcb&response_type=code&scope=openid"
+				    "%s&%s=%.*s" PKCE, k == 0 ? "&nonce=n" : "&state=S", names[k],
+				    (int)(OIDC_MAX_STATE + over), big);
+				if (over == 0) {
+					assert_int_equal(authz(F.p, q, &res), EIDGW_OK);
+					assert_int_equal(res.kind, OIDC_AUTHZ_ACCEPTED);
+				} else {
+					assert_int_equal(authz(F.p, q, &res), EIDGW_E_OIDC_PARAM);
+					assert_error_redirect(&res, RP_CB, "invalid_request",
+					    k == 0 ? NULL : "S");
+				}
+				oidc_authz_result_free(&res);
+			}
 		}
 	}
 	/* a malformed state is dropped, not echoed */
