@@ -2,15 +2,20 @@
 // demo service -> eidgw country selector (LU) -> demo IdP (pysaml2) login
 // form -> eidgw ACS -> the service shows the validated ID token claims.
 // Also: Cancel at the IdP -> access_denied at the service; a LoA below the
-// requested one -> an error at the service.
+// requested one -> an error at the service; the selector and an error page
+// against WCAG 2.1 A/AA with axe-core.
 //
 // Environment: SERVICE, EIDGW, IDP (base URLs), ARTIFACTS (screenshot dir).
 // Prints "N passed, N failed"; exits 1 on any failure.
 
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
+
+// axe-core (npm, Deque): the accessibility rules of WCAG 2.1 A and AA, run in the page.
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const SERVICE = process.env.SERVICE;
 const EIDGW = process.env.EIDGW;
@@ -54,6 +59,21 @@ async function shot(name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+// The page as it is now against WCAG 2.1 A/AA (axe-core). The script is
+// evaluated through the DevTools protocol, which the pages' strict CSP does
+// not govern, so the page itself is not changed. Any violation fails.
+async function a11y(tag, what) {
+  await page.evaluate(AXE);
+  const r = await page.evaluate(async () => {
+    const res = await globalThis.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return res.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  fs.writeFileSync(path.join(ARTIFACTS, `${tag}-axe.txt`), r.join('\n') + '\n');
+  assert(r.length === 0, `${what}: WCAG 2.1 AA violations: ${r.join(' | ')}`);
+}
+
 async function scenario(tag, name, fn) {
   await ctx.clearCookies();
   try {
@@ -82,6 +102,7 @@ async function chooseCountry(tag) {
   await shot(`${tag}-2-eidgw-selector`);
   const lang = await page.getAttribute('html', 'lang');
   assert(lang, 'selector page has a lang attribute');
+  await a11y(tag, 'the country selector');
   const radio = page.locator('input[name="country"][value="LU"]');
   const button = page.locator('button[name="country"][value="LU"]');
   const select = page.locator('select[name="country"]');
@@ -171,6 +192,20 @@ await scenario('loa-too-low', 'LoA below the request (high requested, substantia
   const code = (await page.textContent('#error-code')).trim();
   // The digest's mapping (2.2): LoA not met -> unmet_authentication_requirements.
   assert(code === 'unmet_authentication_requirements', `error unmet_authentication_requirements, got ${code}`);
+});
+
+await scenario('error-page', 'an error page (unknown client) is shown, in the browser\'s language, and passes WCAG 2.1 AA checks', async (tag) => {
+  await page.setExtraHTTPHeaders({ 'Accept-Language': 'de' });
+  try {
+    const resp = await page.goto(`${EIDGW}/oidc/authorize?client_id=no-such-client&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2F`);
+    assert(resp.status() === 400, `status 400, got ${resp.status()}`);
+    assert(page.url().startsWith(EIDGW), 'no redirect to the unregistered redirect_uri');
+    await shot(`${tag}-1-error`);
+    assert((await page.getAttribute('html', 'lang')) === 'de', 'error page in German');
+    await a11y(tag, 'the error page');
+  } finally {
+    await page.setExtraHTTPHeaders({});
+  }
 });
 
 await ctx.close();
