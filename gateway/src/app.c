@@ -1,6 +1,7 @@
 /* app.c - configuration snapshots and reload; see app.h. */
 #include "app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,50 @@ restart_only_change(const struct gw_config *a, const struct gw_config *b)
 	return NULL;
 }
 
+/*
+ * The line of "section.key" (or of a top-level "key") in gateway.yaml, for
+ * the refusal's file:line: the first line "key:" indented under the line
+ * "section:" at column 0, before the next top-level key.  The file was just
+ * loaded without an error, so this plain scan is enough to point at it; 0
+ * (the whole file) when the key is absent (a default changed) or the file
+ * cannot be read again.
+ */
+static int
+key_line(const char *path, const char *dotted)
+{
+	const char *dot = strchr(dotted, '.'), *key = dot != NULL ? dot + 1 : dotted;
+	size_t slen = dot != NULL ? (size_t)(dot - dotted) : 0, klen = strlen(key);
+	char buf[1024];
+	bool in = dot == NULL;
+	int n = 0, found = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (found == 0 && fgets(buf, sizeof(buf), f) != NULL) {
+		const char *p = buf;
+
+		n++;
+		if (buf[0] != ' ' && buf[0] != '\t' && buf[0] != '#' && buf[0] != '\n') {
+			/* a top-level key: the section starts or ends here */
+			if (dot == NULL) {
+				if (strncmp(buf, key, klen) == 0 && buf[klen] == ':')
+					found = n;
+			} else
+				in = strncmp(buf, dotted, slen) == 0 && buf[slen] == ':';
+			continue;
+		}
+		if (!in || dot == NULL)
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':')
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
 static void
 check_restart_only(const struct gw_config *a, const struct gw_config *b,
     struct gw_config_errors *errs)
@@ -133,8 +178,9 @@ check_restart_only(const struct gw_config *a, const struct gw_config *b,
 	const char *what = restart_only_change(a, b);
 
 	if (what != NULL)
-		(void)gw_config_errors_add(errs, b->path, 0, EIDGW_E_CONFIG_VALUE,
-		    "%s cannot change on reload; restart eidgw to apply it", what);
+		(void)gw_config_errors_add(errs, b->path, key_line(b->path, what),
+		    EIDGW_E_CONFIG_VALUE, "%s cannot change on reload; restart eidgw to apply it",
+		    what);
 }
 
 enum eidgw_err

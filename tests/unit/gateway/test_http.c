@@ -492,6 +492,18 @@ test_reload(void **state)
 	assert_int_not_equal(gw_app_reload(&f->app, &errs), EIDGW_OK);
 	assert_int_equal(errs.n, 1);
 	assert_non_null(strstr(errs.v[0].reason, "server.threads"));
+	/* ... at the line of threads: under server: */
+	{
+		char *text = tl_read_file(tl_path(f->dir, "gateway.yaml"), NULL), *l;
+		int want = 1;
+
+		assert_non_null(text);
+		assert_non_null(l = strstr(text, "  threads: 3"));
+		for (char *c = text; c < l; c++)
+			want += *c == '\n';
+		assert_int_equal(errs.v[0].line, want);
+		free(text);
+	}
 	gw_config_errors_free(&errs);
 
 	/* 3. A slow request starts on the old snapshot ... */
