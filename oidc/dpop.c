@@ -17,17 +17,31 @@
 #include <strings.h>
 
 #include <cjose/cjose.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "core/util.h"
 
 #define B64URL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-/* The proof algorithms accepted (OIDC_DPOP_ALGS, FAPI 2.0 §5.4). */
+/*
+ * The proof algorithms accepted (OIDC_DPOP_ALGS, FAPI 2.0 §5.4): ES256 and
+ * PS256 through cjose, and EdDSA with Ed25519 keys (RFC 8037), which cjose
+ * 0.6 does not know, verified here with OpenSSL.  "Ed25519" is the same
+ * signature under its fully-specified name (RFC 9864), which current
+ * clients (oauth4webapi) put in the header.  Both are DPoP-only names:
+ * enum oidc_alg (ID tokens, client assertions) does not have them.
+ */
 static bool
 dpop_alg_allowed(enum oidc_alg alg)
 {
 	return alg == OIDC_ALG_ES256 || alg == OIDC_ALG_PS256;
+}
+
+static bool
+is_eddsa_name(const char *a)
+{
+	return a != NULL && (strcmp(a, "EdDSA") == 0 || strcmp(a, "Ed25519") == 0);
 }
 
 /* A string of min..max base64url characters. */
@@ -49,7 +63,7 @@ b64url_str(json_t *v, size_t min, size_t max)
  * private key").  RSA 2048-8192 bits, EC P-256 only.
  */
 static bool
-jwk_public_ok(json_t *jwk, enum oidc_alg alg)
+jwk_public_ok(json_t *jwk, enum oidc_alg alg, bool eddsa)
 {
 	static const char *const private_members[] = {
 		"d", "p", "q", "dp", "dq", "qi", "oth", "k",
@@ -62,6 +76,13 @@ jwk_public_ok(json_t *jwk, enum oidc_alg alg)
 	for (i = 0; i < EIDGW_ARRAY_LEN(private_members); i++)
 		if (json_object_get(jwk, private_members[i]) != NULL)
 			return false;
+	if (eddsa) {
+		const char *crv = json_string_value(json_object_get(jwk, "crv"));
+
+		/* RFC 8037 §2: an Ed25519 public key is 32 bytes = 43 characters. */
+		return strcmp(kty, "OKP") == 0 && crv != NULL && strcmp(crv, "Ed25519") == 0 &&
+		    b64url_str(json_object_get(jwk, "x"), 43, 43);
+	}
 	if (alg == OIDC_ALG_ES256) {
 		const char *crv = json_string_value(json_object_get(jwk, "crv"));
 
@@ -90,7 +111,11 @@ jwk_thumbprint(json_t *jwk, char out[OIDC_JKT_LEN + 1])
 
 	eidgw_buf_init(&canon, 2048);
 	eidgw_buf_init(&b, 64);
-	if (kty != NULL && strcmp(kty, "EC") == 0)
+	if (kty != NULL && strcmp(kty, "OKP") == 0)	/* RFC 8037 §2 */
+		rc = eidgw_buf_printf(&canon, "{\"crv\":\"%s\",\"kty\":\"OKP\",\"x\":\"%s\"}",
+		    json_string_value(json_object_get(jwk, "crv")),
+		    json_string_value(json_object_get(jwk, "x")));
+	else if (kty != NULL && strcmp(kty, "EC") == 0)
 		rc = eidgw_buf_printf(&canon, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
 		    json_string_value(json_object_get(jwk, "crv")),
 		    json_string_value(json_object_get(jwk, "x")),
@@ -189,6 +214,98 @@ ath_matches(json_t *v, const char *token)
 	return ok;
 }
 
+/* A base64url part of a compact JWS (no padding) into out; false if it does not decode. */
+static bool
+b64url_part(const char *s, size_t n, struct eidgw_buf *out)
+{
+	return n > 0 && eidgw_b64_decode(out, s, n, true) == EIDGW_OK;
+}
+
+/*
+ * An EdDSA proof (RFC 8037): the protected header and payload decoded by
+ * hand, the Ed25519 signature over "header.payload" verified with the key
+ * from the header's jwk (checked by jwk_public_ok first).  *hdr and *cl
+ * are new references; false on any failure.
+ */
+static bool
+eddsa_proof(const char *proof, size_t n, json_t **hdr, json_t **cl, struct eidgw_buf *sig)
+{
+	const char *d1 = memchr(proof, '.', n), *d2;
+	struct eidgw_buf part;
+	bool ok = false;
+
+	*hdr = *cl = NULL;
+	if (d1 == NULL || (d2 = memchr(d1 + 1, '.', (size_t)(proof + n - d1 - 1))) == NULL)
+		return false;
+	eidgw_buf_init(&part, OIDC_MAX_DPOP);
+	if (!b64url_part(proof, (size_t)(d1 - proof), &part) ||
+	    (*hdr = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) == NULL)
+		goto out;
+	eidgw_buf_reset(&part);
+	if (!b64url_part(d1 + 1, (size_t)(d2 - d1 - 1), &part) ||
+	    (*cl = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) == NULL)
+		goto out;
+	ok = b64url_part(d2 + 1, (size_t)(proof + n - d2 - 1), sig) && sig->len == 64;
+out:
+	eidgw_buf_free(&part);
+	if (!ok) {
+		json_decref(*hdr);
+		json_decref(*cl);
+		*hdr = *cl = NULL;
+	}
+	return ok;
+}
+
+/* Ed25519 (RFC 8032) over the JWS signing input, with the jwk's x. */
+static bool
+eddsa_verify(json_t *jwk, const char *proof, size_t n, const struct eidgw_buf *sig)
+{
+	const char *x = json_string_value(json_object_get(jwk, "x"));
+	const char *d2 = proof + n;
+	struct eidgw_buf raw;
+	EVP_PKEY *pk = NULL;
+	EVP_MD_CTX *mctx = NULL;
+	bool ok = false;
+
+	while (d2 > proof && d2[-1] != '.')
+		d2--;
+	eidgw_buf_init(&raw, 64);
+	if (x == NULL || d2 == proof || !b64url_part(x, strlen(x), &raw) || raw.len != 32)
+		goto out;
+	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    (const unsigned char *)raw.data, raw.len)) == NULL ||
+	    (mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, pk, NULL) != 1)
+		goto out;
+	ok = EVP_DigestVerify(mctx, (const unsigned char *)sig->data, sig->len,
+	    (const unsigned char *)proof, (size_t)(d2 - 1 - proof)) == 1;
+out:
+	EVP_MD_CTX_free(mctx);
+	EVP_PKEY_free(pk);
+	eidgw_buf_free(&raw);
+	return ok;
+}
+
+/* The "alg" of a compact JWS's protected header, into out (empty when unreadable). */
+static void
+header_alg(const char *proof, size_t n, char *out, size_t outsz)
+{
+	const char *dot = memchr(proof, '.', n);
+	struct eidgw_buf part;
+	json_t *h;
+	const char *a;
+
+	out[0] = '\0';
+	eidgw_buf_init(&part, OIDC_MAX_DPOP);
+	if (dot != NULL && b64url_part(proof, (size_t)(dot - proof), &part) &&
+	    (h = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) != NULL) {
+		if ((a = json_string_value(json_object_get(h, "alg"))) != NULL)
+			(void)snprintf(out, outsz, "%s", a);
+		json_decref(h);
+	}
+	eidgw_buf_free(&part);
+}
+
 enum eidgw_err
 oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const char *htm,
     const char *htu, const char *access_token, char jkt[OIDC_JKT_LEN + 1],
@@ -197,7 +314,11 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	cjose_jws_t *jws = NULL;
 	cjose_jwk_t *key = NULL;
 	cjose_err cerr;
-	json_t *hdr, *jwk, *cl = NULL, *v;
+	json_t *hdr, *jwk, *cl = NULL, *v, *own_hdr = NULL;
+	struct eidgw_buf sig;
+	char alg_name[16];
+	const char *alg_hdr;
+	bool eddsa;
 	uint8_t *plain = NULL;
 	size_t plain_len = 0, n;
 	char *jwks = NULL, storekey[128], h1[65], h2[65];
@@ -212,11 +333,21 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	n = proof != NULL ? strlen(proof) : 0;
 	/* §4.3 item 2: "the DPoP HTTP request header value is a single and
 	 * well-formed JWT". */
+	eidgw_buf_init(&sig, 128);
 	if (n == 0 || n > OIDC_MAX_DPOP || !oidc_compact_ok(proof, n))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof is not a compact JWS");
-	if ((jws = cjose_jws_import(proof, n, &cerr)) == NULL)
-		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof cannot be parsed");
-	hdr = (json_t *)cjose_jws_get_protected(jws);
+	header_alg(proof, n, alg_name, sizeof(alg_name));
+	eddsa = is_eddsa_name(alg_name);
+	if (eddsa) {
+		/* cjose 0.6 has no EdDSA: header, payload and signature by hand */
+		if (!eddsa_proof(proof, n, &own_hdr, &cl, &sig))
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof cannot be parsed");
+		hdr = own_hdr;
+	} else {
+		if ((jws = cjose_jws_import(proof, n, &cerr)) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof cannot be parsed");
+		hdr = (json_t *)cjose_jws_get_protected(jws);
+	}
 	/* §4.3 item 4: typ is dpop+jwt (a media type: no case, RFC 7515 §4.1.9). */
 	if ((typ = json_string_value(json_object_get(hdr, "typ"))) == NULL ||
 	    strcasecmp(typ, "dpop+jwt") != 0)
@@ -225,25 +356,33 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	 * "none" or a MAC (RFC 8725 §3.1).  FAPI 2.0 §5.4 allows only PS256,
 	 * ES256 and EdDSA for signatures, so RS256 (PKCS#1 v1.5) is refused
 	 * here although ID tokens and client assertions may still use it. */
-	alg = oidc_alg_from_name(json_string_value(json_object_get(hdr, "alg")));
-	if (!dpop_alg_allowed(alg))
+	alg_hdr = json_string_value(json_object_get(hdr, "alg"));
+	alg = oidc_alg_from_name(alg_hdr);
+	if (eddsa ? !is_eddsa_name(alg_hdr) : !dpop_alg_allowed(alg))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof alg not allowed");
 	if (json_object_get(hdr, "crit") != NULL)
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof has crit");
 	/* §4.3 item 7: the jwk header is a public key; the signature verifies with it. */
 	jwk = json_object_get(hdr, "jwk");
-	if (!jwk_public_ok(jwk, alg))
+	if (!jwk_public_ok(jwk, alg, eddsa))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF,
 		    "DPoP proof jwk missing, private, of another type or too weak");
-	if ((jwks = json_dumps(jwk, JSON_COMPACT)) == NULL)
-		EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
-	if ((key = cjose_jwk_import(jwks, strlen(jwks), &cerr)) == NULL)
-		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof jwk not a usable key");
-	if (!cjose_jws_verify(jws, key, &cerr))
-		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof signature not valid");
-	if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &cerr) ||
-	    (cl = oidc_json_parse_object((const char *)plain, plain_len, OIDC_MAX_DPOP)) == NULL)
-		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof payload not a JSON object");
+	if (eddsa) {
+		if (!eddsa_verify(jwk, proof, n, &sig))
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof signature not valid");
+	} else {
+		if ((jwks = json_dumps(jwk, JSON_COMPACT)) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_NOMEM, "out of memory");
+		if ((key = cjose_jwk_import(jwks, strlen(jwks), &cerr)) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof jwk not a usable key");
+		if (!cjose_jws_verify(jws, key, &cerr))
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof signature not valid");
+		if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &cerr) ||
+		    (cl = oidc_json_parse_object((const char *)plain, plain_len,
+		    OIDC_MAX_DPOP)) == NULL)
+			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF,
+			    "DPoP proof payload not a JSON object");
+	}
 	/* §4.3 item 3 / §4.2: jti, htm, htu, iat required. */
 	if (!json_is_string(v = json_object_get(cl, "jti")) || json_string_length(v) == 0 ||
 	    json_string_length(v) > 256 || strlen(json_string_value(v)) != json_string_length(v))
@@ -284,6 +423,8 @@ out:
 		jkt[0] = '\0';
 	free(jwks);
 	json_decref(cl);
+	json_decref(own_hdr);
+	eidgw_buf_free(&sig);
 	cjose_jwk_release(key);
 	cjose_jws_release(jws);
 	return rc;

@@ -345,7 +345,7 @@ enum eidgw_err oidc_pairwise_sub(const unsigned char *key, size_t keylen, const 
 #define OIDC_JKT_LEN		43	/* base64url of a SHA-256 JWK thumbprint */
 /* The proof algorithms accepted, as advertised in discovery: FAPI 2.0 §5.4
  * allows PS256, ES256 and EdDSA; RS256 is refused (EdDSA is not supported). */
-#define OIDC_DPOP_ALGS		"ES256 PS256"
+#define OIDC_DPOP_ALGS		"ES256 PS256 EdDSA Ed25519"
 
 /*
  * Checks one DPoP proof (RFC 9449 §4.3) for a request with method htm to the

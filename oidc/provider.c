@@ -722,7 +722,7 @@ oidc_discovery(const struct oidc_provider *p, struct oidc_response *out)
 		"private_key_jwt", "client_secret_basic", "client_secret_post",
 	};
 	static const char *const algs[] = { "PS256", "ES256", "RS256" };
-	static const char *const dpop_algs[] = { "ES256", "PS256" };	/* OIDC_DPOP_ALGS */
+	static const char *const dpop_algs[] = { "ES256", "PS256", "EdDSA", "Ed25519" };	/* OIDC_DPOP_ALGS */
 	static const char *const acrs[] = { OIDC_LOA_LOW, OIDC_LOA_SUBSTANTIAL, OIDC_LOA_HIGH };
 	static const char *const claims[] = {
 		"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",

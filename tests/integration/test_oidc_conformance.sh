@@ -126,7 +126,7 @@ jq -e --arg i "$base" '
     ["client_secret_basic", "client_secret_post", "private_key_jwt"] and
   (.token_endpoint_auth_signing_alg_values_supported | index("none") == null and length > 0) and
   (.dpop_signing_alg_values_supported | length > 0) and
-  .dpop_signing_alg_values_supported == ["ES256", "PS256"] and
+  .dpop_signing_alg_values_supported == ["ES256", "PS256", "EdDSA", "Ed25519"] and
   (.scopes_supported | index("openid") != null) and
   (.claims_supported | index("sub") != null and index("acr") != null and index("amr") == null) and
   .claims_parameter_supported == true and
@@ -405,7 +405,7 @@ dat=$(jq -r .access_token "$tmp/b")
 pr=$(dpop_proof "$tmp/dpop-rsa.pem" RS256 GET "$base/oidc/userinfo" "$dat")
 st=$(req -H "Authorization: DPoP $dat" -H "DPoP: $pr" "$base/oidc/userinfo")
 [ "$st" = 401 ] || fail "RS256 DPoP proof at userinfo: $st"
-case "$(hdr WWW-Authenticate)" in DPoP*'error="invalid_dpop_proof"'*'algs="ES256 PS256"'*) ;;
+case "$(hdr WWW-Authenticate)" in DPoP*'error="invalid_dpop_proof"'*'algs="ES256 PS256 EdDSA Ed25519"'*) ;;
   *) fail "RS256 proof challenge: $(hdr WWW-Authenticate)" ;; esac
 pr=$(dpop_proof "$tmp/dpop-rsa.pem" PS256 GET "$base/oidc/userinfo" "$dat")
 st=$(req -H "Authorization: dpop $dat" -H "DPoP: $pr" "$base/oidc/userinfo")
@@ -417,7 +417,7 @@ st=$(req -H "DPoP: $pr" -u "demo-service:$SECRET" \
 [ "$st" = 200 ] && jq -e '.token_type == "DPoP"' "$tmp/b" >/dev/null ||
   fail "ES256 DPoP proof at the token endpoint: $st $(cat "$tmp/b")"
 st=$(req "$base/oidc/userinfo")
-case "$(hdr WWW-Authenticate)" in *'DPoP algs="ES256 PS256"') ;; *) fail "no-token challenge: $(hdr WWW-Authenticate)" ;; esac
+case "$(hdr WWW-Authenticate)" in *'DPoP algs="ES256 PS256 EdDSA Ed25519"') ;; *) fail "no-token challenge: $(hdr WWW-Authenticate)" ;; esac
 pass "DPoP: ES256 and PS256 proofs bind tokens; RS256 proofs refused (400/401 invalid_dpop_proof), algs without RS256"
 
 # ---- scopes: claims only for what was granted; an unknown scope is not granted -----------

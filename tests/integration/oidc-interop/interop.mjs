@@ -423,6 +423,29 @@ await check('DPoP: code flow with dpop_jkt; openid-client proves at the token en
   assertEq(again.sub, sub, 'userinfo again with a new proof');
 });
 
+await check('DPoP: an Ed25519 key (EdDSA, RFC 8037): openid-client proves with it at token and userinfo, the token is bound to its thumbprint', async () => {
+  assert((meta.dpop_signing_alg_values_supported || []).includes('EdDSA'), 'EdDSA advertised');
+  const keyPair = await client.randomDPoPKeyPair('EdDSA');
+  const DPoP = client.getDPoPHandle(basicCfg, keyPair);
+  const { verifier, params, back } = await basicLogin({ dpop_jkt: await DPoP.calculateThumbprint() });
+  const tokens = await client.authorizationCodeGrant(basicCfg, back, {
+    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce, idTokenExpected: true,
+  }, undefined, { DPoP });
+  assertEq(tokenType(tokens), 'dpop', 'token_type');
+  const sub = tokens.claims().sub;
+  const ui = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
+  assertEq(ui.sub, sub, 'userinfo sub with an EdDSA proof');
+  // another Ed25519 key does not unlock it
+  const thief = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('EdDSA'));
+  let refused = false;
+  try {
+    await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP: thief });
+  } catch (e) {
+    refused = true;
+  }
+  assert(refused, 'a proof by another Ed25519 key is refused');
+});
+
 // One GET with header fields exactly as given (an array value becomes that
 // many header lines, which fetch would merge into one); loopback only.
 function rawGet(url, headers) {

@@ -36,7 +36,7 @@
 static struct {
 	EVP_PKEY *sign_ec;		/* the provider's ID-token key */
 	struct eidgw_key *k_sign;
-	EVP_PKEY *ec, *ec2, *rsa;	/* client DPoP keys */
+	EVP_PKEY *ec, *ec2, *rsa, *ed;	/* client DPoP keys */
 	struct eidgw_store *store;
 	struct oidc_provider *p;
 	char basic[128], basic_dpop[128], basic_par[128];
@@ -87,12 +87,31 @@ bn_b64u(EVP_PKEY *k, const char *param, size_t pad)
 	return b64u(buf, (size_t)n);
 }
 
-/* The public JWK of k (EC P-256 or RSA) as JSON members, with extra appended. */
+/* The raw Ed25519 public key of k, base64url (RFC 8037 "x"). */
+static char *
+ed_x(EVP_PKEY *k)
+{
+	unsigned char raw[32];
+	size_t n = sizeof(raw);
+
+	assert_int_equal(EVP_PKEY_get_raw_public_key(k, raw, &n), 1);
+	assert_int_equal(n, 32);
+	return b64u(raw, n);
+}
+
+/* The public JWK of k (EC P-256, RSA or Ed25519) as JSON members, with extra appended. */
 static char *
 jwk_json(EVP_PKEY *k, const char *extra)
 {
 	char *a, *b, *s;
 
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519) {
+		a = ed_x(k);
+		assert_true(asprintf(&s, "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"%s}", a,
+		    extra != NULL ? extra : "") > 0);
+		free(a);
+		return s;
+	}
 	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC) {
 		a = bn_b64u(k, OSSL_PKEY_PARAM_EC_PUB_X, 32);
 		b = bn_b64u(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
@@ -116,7 +135,12 @@ thumbprint(EVP_PKEY *k)
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char *a, *b, *s, *t;
 
-	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC) {
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519) {
+		/* RFC 8037 §2: crv, kty, x */
+		a = ed_x(k);
+		b = NULL;
+		assert_true(asprintf(&s, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", a) > 0);
+	} else if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC) {
 		a = bn_b64u(k, OSSL_PKEY_PARAM_EC_PUB_X, 32);
 		b = bn_b64u(k, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
 		assert_true(asprintf(&s, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
@@ -163,6 +187,15 @@ sign(const char *alg, EVP_PKEY *k, const char *input)
 	}
 	ctx = EVP_MD_CTX_new();
 	assert_non_null(ctx);
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519) {
+		/* RFC 8037 §3.1: Ed25519 over the signing input, 64 bytes */
+		assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, k), 1);
+		assert_int_equal(EVP_DigestSign(ctx, sig, &n, (const unsigned char *)input,
+		    strlen(input)), 1);
+		EVP_MD_CTX_free(ctx);
+		assert_int_equal(n, 64);
+		return b64u(sig, n);
+	}
 	assert_int_equal(EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, k), 1);
 	if (strcmp(alg, "PS256") == 0) {
 		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
@@ -211,7 +244,8 @@ proof(const struct popts *o)
 	EVP_PKEY *key = o->key != NULL ? o->key : F.ec;
 	EVP_PKEY *jk = o->jwk_key != NULL ? o->jwk_key : key;
 	const char *alg = o->alg != NULL ? o->alg :
-	    EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? "ES256" : "PS256";
+	    EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? "ES256" :
+	    EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? "EdDSA" : "PS256";
 	char *jwk = jwk_json(jk, o->jwk_extra), *hdr, *pl, *h64, *p64, *input, *sig, *out;
 	char jti[64], typ[64] = "", iat[64] = "", jtim[400] = "", athm[128] = "";
 	char *ath = NULL;
@@ -279,7 +313,8 @@ setup(void **state)
 	F.ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	F.ec2 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	F.rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	if (F.sign_ec == NULL || F.ec == NULL || F.ec2 == NULL || F.rsa == NULL ||
+	F.ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (F.sign_ec == NULL || F.ec == NULL || F.ec2 == NULL || F.rsa == NULL || F.ed == NULL ||
 	    eidgw_key_from_pkey(F.sign_ec, NULL, &F.k_sign) != EIDGW_OK ||
 	    eidgw_store_mem_new(&F.store) != EIDGW_OK)
 		return -1;
@@ -324,6 +359,7 @@ teardown(void **state)
 	EVP_PKEY_free(F.ec);
 	EVP_PKEY_free(F.ec2);
 	EVP_PKEY_free(F.rsa);
+	EVP_PKEY_free(F.ed);
 	return 0;
 }
 
@@ -490,6 +526,68 @@ test_proof_ok_and_thumbprint(void **state)
 	o.htu = NULL;
 	o.ath = "abc";
 	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_OK);
+}
+
+/*
+ * EdDSA (RFC 8037) with an Ed25519 key, which FAPI 2.0 §5.4 allows beside
+ * ES256 and PS256: accepted with the OKP thumbprint, and refused whenever
+ * the key, the curve, the signature or the alg does not fit.
+ */
+static void
+test_proof_eddsa(void **state)
+{
+	char jkt[OIDC_JKT_LEN + 1], *want, *pr, *code;
+	struct popts o = { 0 };
+	struct oidc_response out;
+	json_t *j;
+
+	(void)state;
+	o.key = F.ed;
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_OK);
+	want = thumbprint(F.ed);
+	assert_string_equal(jkt, want);
+	/* the same signature under its RFC 9864 name */
+	o.alg = "Ed25519";
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_OK);
+	assert_string_equal(jkt, want);
+	free(want);
+	o.alg = "Ed448";		/* not supported */
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	o.alg = NULL;
+	/* the signature must be the key's */
+	o.flip_sig = true;
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	o.flip_sig = false;
+	o.jwk_key = F.ec;		/* EdDSA, but an EC key in the header */
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	o.jwk_key = NULL;
+	o.key = F.ec;			/* ES256 header, OKP key: type mismatch */
+	o.jwk_key = F.ed;
+	o.alg = "ES256";
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	memset(&o, 0, sizeof(o));
+	o.key = F.ed;
+	o.jwk_extra = ",\"d\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"";	/* private */
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	/* other claims are checked as for every alg */
+	o.jwk_extra = NULL;
+	o.htm = "GET";
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	o.htm = NULL;
+	o.iat_off = -3600;
+	assert_int_equal(check(&o, "POST", EP_TOKEN, NULL, jkt), EIDGW_E_OIDC_DPOP_PROOF);
+	/* a token bound to the Ed25519 key */
+	memset(&o, 0, sizeof(o));
+	o.key = F.ed;
+	code = code_for(AUTHZ_Q("rp", ""));
+	pr = proof(&o);
+	assert_int_equal(redeem(code, F.basic, pr, 1, &out), EIDGW_OK);
+	j = body_json(&out);
+	assert_string_equal(json_string_value(json_object_get(j, "token_type")), "DPoP");
+	json_decref(j);
+	oidc_response_free(&out);
+	free(pr);
+	free(code);
 }
 
 static void
@@ -944,7 +1042,7 @@ assert_dpop_challenge(const struct oidc_response *out, const char *err)
 	assert_true(strncmp(out->www_authenticate, "DPoP ", 5) == 0);
 	(void)snprintf(want, sizeof(want), "error=\"%s\"", err);
 	assert_non_null(strstr(out->www_authenticate, want));
-	assert_non_null(strstr(out->www_authenticate, "algs=\"ES256 PS256\""));
+	assert_non_null(strstr(out->www_authenticate, "algs=\"ES256 PS256 EdDSA Ed25519\""));
 }
 
 static void
@@ -1080,10 +1178,12 @@ test_discovery_and_unknown_client(void **state)
 	j = body_json(&out);
 	a = json_object_get(j, "dpop_signing_alg_values_supported");
 	assert_true(json_is_array(a));
-	/* FAPI 2.0 §5.4: ES256 and PS256, no RS256 */
-	assert_int_equal(json_array_size(a), 2);
+	/* FAPI 2.0 §5.4: ES256, PS256 and EdDSA (also as Ed25519, RFC 9864), no RS256 */
+	assert_int_equal(json_array_size(a), 4);
 	assert_string_equal(json_string_value(json_array_get(a, 0)), "ES256");
 	assert_string_equal(json_string_value(json_array_get(a, 1)), "PS256");
+	assert_string_equal(json_string_value(json_array_get(a, 2)), "EdDSA");
+	assert_string_equal(json_string_value(json_array_get(a, 3)), "Ed25519");
 	json_decref(j);
 	oidc_response_free(&out);
 	/* an unknown client and a wrong secret get the same answer */
@@ -1104,6 +1204,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proof_ok_and_thumbprint),
+		cmocka_unit_test(test_proof_eddsa),
 		cmocka_unit_test(test_proof_header_rules),
 		cmocka_unit_test(test_proof_signature),
 		cmocka_unit_test(test_proof_claims),

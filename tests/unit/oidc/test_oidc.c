@@ -1867,7 +1867,7 @@ test_userinfo_refusals(void **state)
 	assert_int_equal(oidc_userinfo(F.p, &r, &out, NULL), EIDGW_E_OIDC_TOKEN);
 	assert_int_equal(out.status, 401);
 	assert_string_equal(out.www_authenticate,
-	    "Bearer realm=\"eidgw\", DPoP algs=\"ES256 PS256\"");
+	    "Bearer realm=\"eidgw\", DPoP algs=\"ES256 PS256 EdDSA Ed25519\"");
 	oidc_response_free(&out);
 	/* unknown and malformed tokens */
 	assert_userinfo_refused("bm90LWEtdG9rZW4");
