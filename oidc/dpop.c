@@ -221,39 +221,34 @@ b64url_part(const char *s, size_t n, struct eidgw_buf *out)
 	return n > 0 && eidgw_b64_decode(out, s, n, true) == EIDGW_OK;
 }
 
-/*
- * An EdDSA proof (RFC 8037): the protected header and payload decoded by
- * hand, the Ed25519 signature over "header.payload" verified with the key
- * from the header's jwk (checked by jwk_public_ok first).  *hdr and *cl
- * are new references; false on any failure.
- */
+/* Part k (0 header, 1 payload, 2 signature) of a compact JWS, base64url-decoded into out. */
 static bool
-eddsa_proof(const char *proof, size_t n, json_t **hdr, json_t **cl, struct eidgw_buf *sig)
+jws_part(const char *proof, size_t n, int k, struct eidgw_buf *out)
 {
-	const char *d1 = memchr(proof, '.', n), *d2;
-	struct eidgw_buf part;
-	bool ok = false;
+	const char *b = proof, *end = proof + n, *e;
 
-	*hdr = *cl = NULL;
-	if (d1 == NULL || (d2 = memchr(d1 + 1, '.', (size_t)(proof + n - d1 - 1))) == NULL)
-		return false;
-	eidgw_buf_init(&part, OIDC_MAX_DPOP);
-	if (!b64url_part(proof, (size_t)(d1 - proof), &part) ||
-	    (*hdr = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) == NULL)
-		goto out;
-	eidgw_buf_reset(&part);
-	if (!b64url_part(d1 + 1, (size_t)(d2 - d1 - 1), &part) ||
-	    (*cl = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) == NULL)
-		goto out;
-	ok = b64url_part(d2 + 1, (size_t)(proof + n - d2 - 1), sig) && sig->len == 64;
-out:
-	eidgw_buf_free(&part);
-	if (!ok) {
-		json_decref(*hdr);
-		json_decref(*cl);
-		*hdr = *cl = NULL;
+	for (; k > 0; k--) {
+		if ((b = memchr(b, '.', (size_t)(end - b))) == NULL)
+			return false;
+		b++;
 	}
-	return ok;
+	if ((e = memchr(b, '.', (size_t)(end - b))) == NULL)
+		e = end;
+	return b64url_part(b, (size_t)(e - b), out);
+}
+
+/* Part k of a compact JWS as a JSON object (the strict reader), or NULL. */
+static json_t *
+jws_json_part(const char *proof, size_t n, int k)
+{
+	struct eidgw_buf part;
+	json_t *o = NULL;
+
+	eidgw_buf_init(&part, OIDC_MAX_DPOP);
+	if (jws_part(proof, n, k, &part))
+		o = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP);
+	eidgw_buf_free(&part);
+	return o;
 }
 
 /* Ed25519 (RFC 8032) over the JWS signing input, with the jwk's x. */
@@ -286,26 +281,6 @@ out:
 	return ok;
 }
 
-/* The "alg" of a compact JWS's protected header, into out (empty when unreadable). */
-static void
-header_alg(const char *proof, size_t n, char *out, size_t outsz)
-{
-	const char *dot = memchr(proof, '.', n);
-	struct eidgw_buf part;
-	json_t *h;
-	const char *a;
-
-	out[0] = '\0';
-	eidgw_buf_init(&part, OIDC_MAX_DPOP);
-	if (dot != NULL && b64url_part(proof, (size_t)(dot - proof), &part) &&
-	    (h = oidc_json_parse_object(part.data, part.len, OIDC_MAX_DPOP)) != NULL) {
-		if ((a = json_string_value(json_object_get(h, "alg"))) != NULL)
-			(void)snprintf(out, outsz, "%s", a);
-		json_decref(h);
-	}
-	eidgw_buf_free(&part);
-}
-
 enum eidgw_err
 oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const char *htm,
     const char *htu, const char *access_token, char jkt[OIDC_JKT_LEN + 1],
@@ -316,7 +291,6 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	cjose_err cerr;
 	json_t *hdr, *jwk, *cl = NULL, *v, *own_hdr = NULL;
 	struct eidgw_buf sig;
-	char alg_name[16];
 	const char *alg_hdr;
 	bool eddsa;
 	uint8_t *plain = NULL;
@@ -336,14 +310,19 @@ oidc_dpop_proof_check(const struct oidc_provider *p, const char *proof, const ch
 	eidgw_buf_init(&sig, 128);
 	if (n == 0 || n > OIDC_MAX_DPOP || !oidc_compact_ok(proof, n))
 		EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof is not a compact JWS");
-	header_alg(proof, n, alg_name, sizeof(alg_name));
-	eddsa = is_eddsa_name(alg_name);
+	/* the header read once by the strict reader: which path verifies the proof */
+	own_hdr = jws_json_part(proof, n, 0);
+	eddsa = own_hdr != NULL && is_eddsa_name(json_string_value(json_object_get(own_hdr, "alg")));
 	if (eddsa) {
-		/* cjose 0.6 has no EdDSA: header, payload and signature by hand */
-		if (!eddsa_proof(proof, n, &own_hdr, &cl, &sig))
+		/* cjose 0.6 has no EdDSA: payload and signature by hand (RFC 8037) */
+		if ((cl = jws_json_part(proof, n, 1)) == NULL || !jws_part(proof, n, 2, &sig) ||
+		    sig.len != 64)
 			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof cannot be parsed");
 		hdr = own_hdr;
 	} else {
+		/* ES256/PS256: cjose reads and verifies, with its own view of the header */
+		json_decref(own_hdr);
+		own_hdr = NULL;
 		if ((jws = cjose_jws_import(proof, n, &cerr)) == NULL)
 			EIDGW_FAIL(d, EIDGW_E_OIDC_DPOP_PROOF, "DPoP proof cannot be parsed");
 		hdr = (json_t *)cjose_jws_get_protected(jws);
