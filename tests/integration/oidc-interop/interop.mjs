@@ -400,17 +400,23 @@ await check('DPoP: discovery advertises dpop_signing_alg_values_supported (ES256
   assert(!algs.includes('RS256'), `no RS256: ${JSON.stringify(algs)}`);
 });
 
-await check('DPoP: code flow with dpop_jkt; openid-client proves at the token endpoint, gets token_type DPoP, and fetches userinfo with DPoP', async () => {
-  const keyPair = await client.randomDPoPKeyPair('ES256');
-  const DPoP = client.getDPoPHandle(basicCfg, keyPair);
+// A login whose code is bound (dpop_jkt) to a fresh openid-client DPoP key of
+// alg, redeemed with a proof by that key, and userinfo read with one.
+async function dpopLogin(alg) {
+  const DPoP = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair(alg));
   const { verifier, params, back } = await basicLogin({ dpop_jkt: await DPoP.calculateThumbprint() });
   const tokens = await client.authorizationCodeGrant(basicCfg, back, {
     pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce, idTokenExpected: true,
   }, undefined, { DPoP });
-  assertEq(tokenType(tokens), 'dpop', 'token_type');
+  assertEq(tokenType(tokens), 'dpop', `token_type (${alg})`);
   const sub = tokens.claims().sub;
   const ui = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
-  assertEq(ui.sub, sub, 'userinfo sub with DPoP');
+  assertEq(ui.sub, sub, `userinfo sub with a ${alg} proof`);
+  return { DPoP, tokens, sub };
+}
+
+await check('DPoP: code flow with dpop_jkt; openid-client proves at the token endpoint, gets token_type DPoP, and fetches userinfo with DPoP', async () => {
+  const { DPoP, tokens, sub } = await dpopLogin('ES256');
   // The same token without its key: as Bearer, and under DPoP without a proof.
   const asBearer = await rawUserinfo({ authorization: `Bearer ${tokens.access_token}` });
   assertEq(asBearer.status, 401, 'DPoP-bound token used as Bearer');
@@ -425,16 +431,7 @@ await check('DPoP: code flow with dpop_jkt; openid-client proves at the token en
 
 await check('DPoP: an Ed25519 key (EdDSA, RFC 8037): openid-client proves with it at token and userinfo, the token is bound to its thumbprint', async () => {
   assert((meta.dpop_signing_alg_values_supported || []).includes('EdDSA'), 'EdDSA advertised');
-  const keyPair = await client.randomDPoPKeyPair('EdDSA');
-  const DPoP = client.getDPoPHandle(basicCfg, keyPair);
-  const { verifier, params, back } = await basicLogin({ dpop_jkt: await DPoP.calculateThumbprint() });
-  const tokens = await client.authorizationCodeGrant(basicCfg, back, {
-    pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce, idTokenExpected: true,
-  }, undefined, { DPoP });
-  assertEq(tokenType(tokens), 'dpop', 'token_type');
-  const sub = tokens.claims().sub;
-  const ui = await client.fetchUserInfo(basicCfg, tokens.access_token, sub, { DPoP });
-  assertEq(ui.sub, sub, 'userinfo sub with an EdDSA proof');
+  const { tokens, sub } = await dpopLogin('EdDSA');
   // another Ed25519 key does not unlock it
   const thief = client.getDPoPHandle(basicCfg, await client.randomDPoPKeyPair('EdDSA'));
   let refused = false;
