@@ -1505,6 +1505,26 @@ gw_config_country(const struct gw_config *c, const char *code)
 	return NULL;
 }
 
+enum eidgw_err
+gw_config_each_cert(const struct gw_config *c, gw_cert_fn fn, void *arg)
+{
+	enum eidgw_err rc = EIDGW_OK;
+	size_t i, j;
+
+	if (c->saml_signing.key != NULL && c->saml_signing.key->cert != NULL)
+		rc = fn(arg, c->saml_signing.key->cert, "keys.saml_signing",
+		    c->saml_signing.key->id);
+	for (i = 0; rc == EIDGW_OK && i < c->n_saml_encryption; i++)
+		if (c->saml_encryption[i].key != NULL && c->saml_encryption[i].key->cert != NULL)
+			rc = fn(arg, c->saml_encryption[i].key->cert, "keys.saml_encryption",
+			    c->saml_encryption[i].key->id);
+	for (i = 0; rc == EIDGW_OK && i < c->n_countries; i++)
+		for (j = 0; rc == EIDGW_OK && j < c->countries[i].saml.n_metadata_signers; j++)
+			rc = fn(arg, c->countries[i].saml.metadata_signers[j],
+			    "country.saml.metadata_signing_cert", c->countries[i].code);
+	return rc;
+}
+
 /* ---- loading ---------------------------------------------------------- */
 
 static int

@@ -278,6 +278,17 @@ const struct gw_client_conf *gw_config_client(const struct gw_config *c, const c
 const struct gw_country_conf *gw_config_country(const struct gw_config *c, const char *code);
 
 /*
+ * Calls fn for every certificate the configuration names, in order: the SAML
+ * signing key's ("keys.saml_signing", its key id), each SAML encryption
+ * key's ("keys.saml_encryption") and every country's metadata signers
+ * ("country.saml.metadata_signing_cert", the country code).  Stops at, and
+ * returns, the first result that is not EIDGW_OK.
+ */
+typedef enum eidgw_err (*gw_cert_fn)(void *arg, const X509 *crt, const char *what,
+    const char *which);
+enum eidgw_err gw_config_each_cert(const struct gw_config *c, gw_cert_fn fn, void *arg);
+
+/*
  * Every key the loader accepts, as "section.key" paths, NULL-terminated: for
  * the docs drift check.  Client keys are "client.<key>", country keys
  * "country.<key>" / "country.saml.<key>", list members "keys.oidc.<key>".

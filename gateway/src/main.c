@@ -164,17 +164,18 @@ audit_keys_loaded(struct gw_app *app, const struct gw_config *cfg)
  * validity will refuse what it signs or encrypts) or expiring within 30 days
  * (notice), so an operator sees it in the log before a member state does.
  */
-static void
-cert_expiry_check(const X509 *crt, const char *what, const char *which)
+static enum eidgw_err
+cert_expiry_check(void *arg, const X509 *crt, const char *what, const char *which)
 {
 	const ASN1_TIME *na;
 	int days = 0, secs = 0;
 	char until[32];
 	struct tm tm;
 
+	(void)arg;
 	if (crt == NULL || (na = X509_get0_notAfter(crt)) == NULL ||
 	    ASN1_TIME_diff(&days, &secs, NULL, na) != 1 || ASN1_TIME_to_tm(na, &tm) != 1)
-		return;
+		return EIDGW_OK;
 	(void)strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (days < 0 || (days == 0 && secs <= 0))
 		gw_logkv(LOG_WARNING, NULL, "keys.cert_expired", "a configured certificate has "
@@ -184,25 +185,7 @@ cert_expiry_check(const X509 *crt, const char *what, const char *which)
 		gw_logkv(LOG_NOTICE, NULL, "keys.cert_expiring", "a configured certificate "
 		    "expires within 30 days", "certificate", what, "which", which, "not_after",
 		    until, (const char *)NULL);
-}
-
-/* Every certificate the configuration names: our SAML keys and the metadata signers. */
-static void
-cert_expiry_all(const struct gw_config *cfg)
-{
-	size_t i, j;
-
-	if (cfg->saml_signing.key != NULL)
-		cert_expiry_check(cfg->saml_signing.key->cert, "keys.saml_signing",
-		    cfg->saml_signing.key->id);
-	for (i = 0; i < cfg->n_saml_encryption; i++)
-		if (cfg->saml_encryption[i].key != NULL)
-			cert_expiry_check(cfg->saml_encryption[i].key->cert, "keys.saml_encryption",
-			    cfg->saml_encryption[i].key->id);
-	for (i = 0; i < cfg->n_countries; i++)
-		for (j = 0; j < cfg->countries[i].saml.n_metadata_signers; j++)
-			cert_expiry_check(cfg->countries[i].saml.metadata_signers[j],
-			    "country.saml.metadata_signing_cert", cfg->countries[i].code);
+	return EIDGW_OK;
 }
 
 /* SHA-256 over the DER of every IdP signing certificate, in metadata order. */
@@ -316,7 +299,7 @@ do_reload(struct gw_app *app, const char *why)
 	audit_op(app, GW_AUDIT_CONFIG_LOADED, (struct gw_audit_field[]){
 	    GW_AUDIT_STR("config_hash", full), GW_AUDIT_STR("trigger", "reload") }, 2);
 	audit_keys_loaded(app, cfg);
-	cert_expiry_all(cfg);
+	(void)gw_config_each_cert(cfg, cert_expiry_check, NULL);
 	audit_country_changes(app, before, cfg);
 	gw_config_unref(before);
 	gw_config_unref(cfg);
@@ -391,7 +374,7 @@ run(const char *path)
 		audit_op(&app, GW_AUDIT_CONFIG_LOADED, (struct gw_audit_field[]){
 		    GW_AUDIT_STR("config_hash", full), GW_AUDIT_STR("trigger", "start") }, 2);
 		audit_keys_loaded(&app, cfg);
-		cert_expiry_all(cfg);
+		(void)gw_config_each_cert(cfg, cert_expiry_check, NULL);
 	}
 	if (gw_store_open(cfg, &app.store, &d) != EIDGW_OK) {
 		gw_log_diag(LOG_CRIT, NULL, "startup.failed", &d);

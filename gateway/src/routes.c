@@ -117,13 +117,14 @@ prom_label(struct eidgw_buf *out, const char *v)
 }
 
 static enum eidgw_err
-cert_metric(struct eidgw_buf *out, const X509 *crt, const char *what, const char *which)
+cert_metric(void *arg, const X509 *crt, const char *what, const char *which)
 {
+	struct eidgw_buf *out = arg;
 	const ASN1_TIME *na;
 	struct tm tm;
 	enum eidgw_err rc;
 
-	if (crt == NULL || (na = X509_get0_notAfter(crt)) == NULL || ASN1_TIME_to_tm(na, &tm) != 1)
+	if ((na = X509_get0_notAfter(crt)) == NULL || ASN1_TIME_to_tm(na, &tm) != 1)
 		return EIDGW_OK;
 	if ((rc = eidgw_buf_printf(out, "eidgw_certificate_not_after_seconds{certificate=\"%s\","
 	    "which=\"", what)) != EIDGW_OK || (rc = prom_label(out, which)) != EIDGW_OK)
@@ -139,25 +140,13 @@ static enum eidgw_err
 cert_metrics(const struct gw_config *cfg, struct eidgw_buf *out)
 {
 	enum eidgw_err rc;
-	size_t i, j;
 
 	if (cfg == NULL)
 		return EIDGW_OK;
 	rc = eidgw_buf_puts(out, "# HELP eidgw_certificate_not_after_seconds notAfter of each "
 	    "configured certificate (unix time).\n"
 	    "# TYPE eidgw_certificate_not_after_seconds gauge\n");
-	if (rc == EIDGW_OK && cfg->saml_signing.key != NULL)
-		rc = cert_metric(out, cfg->saml_signing.key->cert, "keys.saml_signing",
-		    cfg->saml_signing.key->id);
-	for (i = 0; rc == EIDGW_OK && i < cfg->n_saml_encryption; i++)
-		if (cfg->saml_encryption[i].key != NULL)
-			rc = cert_metric(out, cfg->saml_encryption[i].key->cert,
-			    "keys.saml_encryption", cfg->saml_encryption[i].key->id);
-	for (i = 0; rc == EIDGW_OK && i < cfg->n_countries; i++)
-		for (j = 0; rc == EIDGW_OK && j < cfg->countries[i].saml.n_metadata_signers; j++)
-			rc = cert_metric(out, cfg->countries[i].saml.metadata_signers[j],
-			    "country.saml.metadata_signing_cert", cfg->countries[i].code);
-	return rc;
+	return rc != EIDGW_OK ? rc : gw_config_each_cert(cfg, cert_metric, out);
 }
 
 static void
