@@ -296,6 +296,54 @@ node_signer(void)
 	return x;
 }
 
+/* One country whose metadata_url is a loopback source serving the EC node's metadata. */
+struct one_source {
+	struct mini_http *h;
+	struct fake f;
+	char *doc, *dir, url[64], cache[4096];
+	size_t len;
+	X509 *signer;
+};
+
+static void
+one_source_init(struct one_source *o, const char *code, unsigned int delay_ms)
+{
+	memset(o, 0, sizeof(*o));
+	o->signer = node_signer();
+	assert_non_null(o->doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml",
+	    &o->len));
+	o->h = mini_http_start(o->doc, o->len, false);
+	o->h->delay_ms = delay_ms;
+	mini_http_serve(o->h);
+	assert_non_null(o->dir = tl_mkdtemp());
+	(void)snprintf(o->cache, sizeof(o->cache), "%s/%s.xml", o->dir, code);
+	(void)snprintf(o->url, sizeof(o->url), "http://127.0.0.1:%u/md.xml",
+	    (unsigned int)o->h->port);
+	remote_init(&o->f, code, o->url, o->cache, o->signer);
+}
+
+static void
+one_source_free(struct one_source *o)
+{
+	mini_http_stop(o->h);
+	X509_free(o->signer);
+	tl_rmtree(o->dir);
+	free(o->dir);
+	free(o->doc);
+}
+
+/* Periodic calls until one takes in the fetcher's outcome with a change (at most 20 s). */
+static bool
+wait_changed(const struct gw_config *cfg, int64_t now)
+{
+	double t0;
+
+	for (t0 = mono(); mono() - t0 < 20; (void)usleep(20000))
+		if (gw_metadata_refresh_at(cfg, false, NULL, now))
+			return true;
+	return false;
+}
+
 /*
  * A due metadata_url is fetched by the fetcher thread: the call that finds
  * it due returns at once, a later one takes in the outcome (the cache
@@ -304,42 +352,23 @@ node_signer(void)
 static void
 test_periodic_fetch(void **state)
 {
-	struct mini_http *h;
-	struct fake f;
-	char *doc, *dir, *got, url[64], cache[4096];
-	size_t len, glen;
-	double t0;
+	struct one_source o;
+	char *got;
+	size_t glen;
 	int64_t now = T_2020_03_20;
-	bool changed = false;
-	X509 *signer = node_signer();
 
 	(void)state;
-	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
-	h = mini_http_start(doc, len, true);
-	assert_non_null(dir = tl_mkdtemp());
-	(void)snprintf(cache, sizeof(cache), "%s/XF.xml", dir);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
-	remote_init(&f, "XF", url, cache, signer);
-
-	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now));
-	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
-		(void)usleep(20000);
-		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now);
-	}
-	assert_true(changed);
-	assert_non_null(got = tl_read_file(cache, &glen));
-	assert_int_equal(glen, len);
-	assert_memory_equal(got, doc, len);
+	one_source_init(&o, "XF", 0);
+	assert_false(gw_metadata_refresh_at(&o.f.cfg, false, NULL, now));
+	assert_true(wait_changed(&o.f.cfg, now));
+	assert_non_null(got = tl_read_file(o.cache, &glen));
+	assert_int_equal(glen, o.len);
+	assert_memory_equal(got, o.doc, o.len);
 	free(got);
 	/* not due again for a while; a forced refresh finds the same document */
-	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now + 1));
-	assert_false(gw_metadata_refresh_at(&f.cfg, true, NULL, now + 2));
-
-	mini_http_stop(h);
-	X509_free(signer);
-	tl_rmtree(dir);
-	free(dir);
-	free(doc);
+	assert_false(gw_metadata_refresh_at(&o.f.cfg, false, NULL, now + 1));
+	assert_false(gw_metadata_refresh_at(&o.f.cfg, true, NULL, now + 2));
+	one_source_free(&o);
 }
 
 /*
@@ -354,9 +383,7 @@ test_new_source_due_at_once(void **state)
 	struct fake f;
 	char *doc, *dir, url[64], cache[4096];
 	size_t len;
-	double t0;
 	int64_t now = T_2020_03_20;
-	bool changed = false;
 	X509 *signer = node_signer();
 
 	(void)state;
@@ -371,12 +398,7 @@ test_new_source_due_at_once(void **state)
 	/* the new one is fetched on the next periodic calls */
 	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
 	f.country.saml.metadata_url = url;
-	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
-		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now + 2);
-		if (!changed)
-			(void)usleep(20000);
-	}
-	assert_true(changed);
+	assert_true(wait_changed(&f.cfg, now + 2));
 	mini_http_stop(h);
 	X509_free(signer);
 	tl_rmtree(dir);
@@ -445,46 +467,25 @@ test_forced_refresh_parallel(void **state)
 static void
 test_forced_skips_in_flight(void **state)
 {
-	struct mini_http *h;
-	struct fake f;
-	char *doc, *dir, url[64], cache[4096];
-	size_t len;
+	struct one_source o;
 	double t0, took;
 	int64_t now = T_2020_03_20;
-	bool changed = false;
-	X509 *signer = node_signer();
 
 	(void)state;
-	assert_non_null(doc = tl_read_data("saml/eidas-node-metadata/ServiceMetadata.xml", &len));
-	h = mini_http_start(doc, len, false);
-	h->delay_ms = 1500;
-	mini_http_serve(h);
-	assert_non_null(dir = tl_mkdtemp());
-	(void)snprintf(cache, sizeof(cache), "%s/XL.xml", dir);
-	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/md.xml", (unsigned int)h->port);
-	remote_init(&f, "XL", url, cache, signer);
-
-	assert_false(gw_metadata_refresh_at(&f.cfg, false, NULL, now));	/* to the fetcher */
-	for (t0 = mono(); atomic_load(&h->hits) == 0 && mono() - t0 < 10; )
+	one_source_init(&o, "XL", 1500);
+	assert_false(gw_metadata_refresh_at(&o.f.cfg, false, NULL, now));	/* to the fetcher */
+	for (t0 = mono(); atomic_load(&o.h->hits) == 0 && mono() - t0 < 10; )
 		(void)usleep(5000);
-	assert_int_equal(atomic_load(&h->hits), 1);
+	assert_int_equal(atomic_load(&o.h->hits), 1);
 	t0 = mono();
-	(void)gw_metadata_refresh_at(&f.cfg, true, NULL, now + 1);
+	(void)gw_metadata_refresh_at(&o.f.cfg, true, NULL, now + 1);
 	took = mono() - t0;
 	if (took > 1.0)
 		fail_msg("the forced refresh fetched the country in flight (%.1f s)", took);
-	assert_int_equal(atomic_load(&h->hits), 1);
-	for (t0 = mono(); !changed && mono() - t0 < 20; ) {
-		(void)usleep(20000);
-		changed = gw_metadata_refresh_at(&f.cfg, false, NULL, now + 2);
-	}
-	assert_true(changed);
-	assert_int_equal(atomic_load(&h->hits), 1);
-	mini_http_stop(h);
-	X509_free(signer);
-	tl_rmtree(dir);
-	free(dir);
-	free(doc);
+	assert_int_equal(atomic_load(&o.h->hits), 1);
+	assert_true(wait_changed(&o.f.cfg, now + 2));
+	assert_int_equal(atomic_load(&o.h->hits), 1);
+	one_source_free(&o);
 }
 
 /*
